@@ -1,0 +1,432 @@
+"""Composition descriptors: element-property statistics over a formula.
+
+Every formula is parsed once into a sparse (element, amount) list; all
+statistics are then computed for all rows at once with ``np.*.reduceat`` over
+the concatenated element rows (CSR layout), never with a Python loop per row.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_is_fitted
+
+from ._formula import ATOMIC_NUMBER, ELEMENTS, FormulaError, to_element_dict
+from .elements import ELEMENT_TABLES, load_element_table, table_hash
+
+#: Statistics of the XenonPy composition descriptors.
+XENONPY_STATS = ("mean", "sum", "var", "gmean", "hmean", "max", "min")
+#: Statistics of matminer's ``ElementProperty.from_preset("magpie")`` (same order).
+MAGPIE_STATS = ("min", "max", "range", "mean", "avg_dev", "mode")
+ALL_STATS = ("mean", "sum", "var", "gmean", "hmean", "max", "min", "range", "avg_dev", "mode")
+_STAT_PRESETS = {"magpie": MAGPIE_STATS, "xenonpy": XENONPY_STATS, "all": ALL_STATS}
+#: p values of the matminer ``Stoichiometry`` p-norms (p=0 counts the elements).
+STOICHIOMETRY_P = (0, 2, 3, 5, 7, 10)
+#: Elements of the optional element-fraction vector (H..Lr, as matminer's ElementFraction).
+FRACTION_ELEMENTS = ELEMENTS[:103]
+
+
+def _as_items(X) -> list:
+    """Inputs as a Python list, without coercing them through numpy."""
+    if isinstance(X, str):
+        raise ValueError(
+            "expected a sequence of formulas, got a single string; wrap it in a list"
+        )
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"expected one column of formulas, got a DataFrame with {X.shape[1]} columns"
+            )
+        X = X.iloc[:, 0]
+    if isinstance(X, pd.Series):
+        return X.tolist()
+    if isinstance(X, np.ndarray):
+        if X.ndim == 2 and X.shape[1] == 1:
+            X = X[:, 0]
+        if X.ndim != 1:
+            raise ValueError(f"expected a 1-d sequence of formulas, got shape {X.shape}")
+        return X.tolist()
+    if hasattr(X, "element_composition"):
+        raise ValueError("expected a sequence of compositions, got a single Composition")
+    try:
+        return list(X)
+    except TypeError:
+        raise ValueError(
+            f"expected a sequence of formulas, got {type(X).__name__}"
+        ) from None
+
+
+def _factorize(items: list):
+    """Unique items and, for each item, the index of its unique value."""
+    if all(type(it) is str for it in items):
+        codes, uniques = pd.factorize(np.array(items, dtype=object))
+        return list(uniques), codes
+    seen: dict = {}
+    uniques, codes = [], np.empty(len(items), dtype=np.intp)
+    for i, it in enumerate(items):
+        try:
+            key = (type(it), it)
+            hash(key)
+        except TypeError:  # unhashable (e.g. dict): its own slot
+            key = ("id", i)
+        j = seen.get(key)
+        if j is None:
+            j = seen[key] = len(uniques)
+            uniques.append(it)
+        codes[i] = j
+    return uniques, codes
+
+
+def _parse_chunk(items):
+    out = []
+    for it in items:
+        try:
+            out.append(to_element_dict(it))
+        except FormulaError as exc:
+            out.append(exc)
+    return out
+
+
+def parse_compositions(X, n_jobs=None):
+    """Parse inputs once per distinct value.
+
+    Returns
+    -------
+    parsed : list of (dict or FormulaError), one per distinct input
+    codes : ndarray of int, index into ``parsed`` for each input row
+    items : list, the inputs as given
+    """
+    items = _as_items(X)
+    uniques, codes = _factorize(items)
+    n_jobs = 1 if n_jobs is None else n_jobs
+    if n_jobs == 1 or len(uniques) < 5000:
+        parsed = _parse_chunk(uniques)
+    else:
+        n_chunks = 4 * (n_jobs if n_jobs > 0 else 8)
+        chunks = np.array_split(np.arange(len(uniques)), n_chunks)
+        results = Parallel(n_jobs=n_jobs)(
+            delayed(_parse_chunk)([uniques[i] for i in c]) for c in chunks
+        )
+        parsed = [p for r in results for p in r]
+    return parsed, codes, items
+
+
+def _csr(parsed, column_of):
+    """Concatenate parsed dicts into (table row index, amount, counts) arrays.
+
+    Entries that fail (FormulaError or an element absent from the table) get
+    count 0 and an error message.
+    """
+    cols, amts, counts, errors = [], [], np.zeros(len(parsed), dtype=np.intp), {}
+    for k, p in enumerate(parsed):
+        if isinstance(p, Exception):
+            errors[k] = str(p)
+            continue
+        try:
+            c = [column_of[e] for e in p]
+        except KeyError as exc:
+            errors[k] = f"element {exc.args[0]!r} is not in the element table"
+            continue
+        cols.extend(c)
+        amts.extend(p.values())
+        counts[k] = len(c)
+    return np.asarray(cols, dtype=np.intp), np.asarray(amts, dtype=np.float64), counts, errors
+
+
+def _groups_by_count(counts):
+    """Yield (rows, positions) for the compositions having the same number k of elements.
+
+    ``positions`` has shape (n_rows_k, k): the indices of their entries in the
+    concatenated (nnz,) arrays. Grouping by k turns the ragged per-row
+    reductions into dense ``(n, k, p)`` array reductions.
+    """
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    for k in np.unique(counts):
+        rows = np.flatnonzero(counts == k)
+        yield rows, starts[rows][:, None] + np.arange(k)
+
+
+def _stat_block(V, amt, stats):
+    """Statistics over axis 0 of V (k, n, p) with amounts amt (k, n) -> (n, p, n_stats).
+
+    The element axis comes first so each reduction is k - 1 contiguous
+    vector operations.
+    """
+    w = (amt / amt.sum(axis=0))[:, :, None]
+    out = np.empty((V.shape[1], V.shape[2], len(stats)))
+    mean = None
+    for j, s in enumerate(stats):
+        if s in ("mean", "var", "avg_dev") and mean is None:
+            mean = (w * V).sum(axis=0)
+        if s == "mean":
+            r = mean
+        elif s == "sum":
+            r = (amt[:, :, None] * V).sum(axis=0)
+        elif s == "var":
+            r = (w * (V - mean) ** 2).sum(axis=0)
+        elif s == "avg_dev":
+            r = (w * np.abs(V - mean)).sum(axis=0)
+        elif s == "min":
+            r = V.min(axis=0)
+        elif s == "max":
+            r = V.max(axis=0)
+        elif s == "range":
+            r = V.max(axis=0) - V.min(axis=0)
+        elif s == "gmean":
+            # exp(sum w log x): 0 if any x == 0, NaN if any x < 0.
+            r = np.exp((w * np.log(V)).sum(axis=0))
+        elif s == "hmean":
+            r = 1.0 / (w / V).sum(axis=0)
+            r[np.isinf(r)] = np.nan
+        elif s == "mode":
+            # Value of the most abundant element; ties (np.isclose on the
+            # amounts, as matminer) resolved to the smallest value.
+            amax = amt.max(axis=0)
+            top = np.abs(amt - amax) <= 1e-8 + 1e-5 * np.abs(amax)
+            r = np.where(top[:, :, None], V, np.inf).min(axis=0)
+        else:  # pragma: no cover - validated in fit
+            raise ValueError(f"unknown statistic {s!r}")
+        out[:, :, j] = r
+    return out
+
+
+def element_statistics(table, cols, amounts, counts, stats, chunk_size=20000):
+    """Weighted statistics of element properties for many compositions at once.
+
+    Parameters
+    ----------
+    table : ndarray of shape (n_elements, n_properties)
+    cols, amounts : ndarray of shape (nnz,)
+        Table row and amount of every element of every composition, concatenated.
+    counts : ndarray of shape (n_compositions,)
+        Number of elements of each composition (all >= 1).
+    stats : sequence of str, names from ``ALL_STATS``
+    chunk_size : int
+        Rows per dense block (bounds memory to ``chunk_size * k * n_properties``).
+
+    Returns
+    -------
+    ndarray of shape (n_compositions, n_properties, len(stats))
+    """
+    out = np.empty((len(counts), table.shape[1], len(stats)))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for rows, pos in _groups_by_count(counts):
+            for c in range(0, len(rows), chunk_size):
+                r, p = rows[c : c + chunk_size], pos[c : c + chunk_size]
+                out[r] = _stat_block(table[cols[p.T]], amounts[p.T], stats)
+    return out
+
+
+def stoichiometry_norms(amounts, counts, ps=STOICHIOMETRY_P):
+    """matminer ``Stoichiometry`` features: number of elements (p=0) and p-norms of fractions."""
+    n = len(counts)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    row = np.repeat(np.arange(n), counts)
+    frac = amounts / np.add.reduceat(amounts, starts)[row]
+    out = np.empty((n, len(ps)))
+    for k, p in enumerate(ps):
+        if p == 0:
+            out[:, k] = counts
+        else:
+            out[:, k] = np.add.reduceat(frac**p, starts) ** (1.0 / p)
+    return out
+
+
+class CompositionFeaturizer(TransformerMixin, BaseEstimator):
+    """Element-property statistics of chemical compositions (XenonPy / Magpie style).
+
+    Each formula is parsed once; the statistics of all rows are computed with
+    vectorized sparse-matrix algebra.
+
+    Parameters
+    ----------
+    elements : {"magpie", "oliynyk", "jarvis", "mat2vec", "skipatom"} or DataFrame, \
+            default="magpie"
+        Element feature table: a packaged table's name, or a DataFrame indexed
+        by element symbol with numeric columns.
+    stats : {"magpie", "xenonpy", "all"} or list of str, default="magpie"
+        Statistics to compute. ``"magpie"`` = min, max, range, mean, avg_dev,
+        mode (matminer ``ElementProperty.from_preset("magpie")``);
+        ``"xenonpy"`` = mean (weighted average), sum (weighted sum), var
+        (weighted variance), gmean (geometric mean), hmean (harmonic mean),
+        max, min; ``"all"`` = their union. A list picks from
+        ``("mean", "sum", "var", "gmean", "hmean", "max", "min", "range",
+        "avg_dev", "mode")``.
+    stoichiometry : bool, default=False
+        Append matminer's ``Stoichiometry`` features: the number of elements
+        and the 2, 3, 5, 7, 10-norms of the element fractions.
+    element_fractions : bool, default=False
+        Append the fraction of each element H..Lr (103 columns).
+    errors : {"raise", "nan"}, default="raise"
+        What to do with an unparsable formula, an unknown element, or an
+        element missing from the table: raise a ``ValueError`` naming the
+        formula and its row, or return a row of NaN and warn with the count.
+    n_jobs : int, default=None
+        Parallel workers for parsing (joblib); ``None`` means 1. Results do not
+        depend on it.
+
+    Attributes
+    ----------
+    feature_names_out_ : ndarray of str
+        Output feature names, ``"{stat}_{property}"`` (plus ``"stoich_p{p}"``,
+        ``"frac_{element}"``).
+    table_ : DataFrame
+        The element table used.
+    table_hash_ : str
+        sha256 of the table (identifies the descriptor in model cards).
+
+    See Also
+    --------
+    skmdl.descriptors.load_element_table : the packaged tables.
+
+    Examples
+    --------
+    >>> from skmdl.descriptors import CompositionFeaturizer
+    >>> f = CompositionFeaturizer(stats=["mean", "max"]).fit(["Fe2O3", "NaCl"])
+    >>> f.transform(["Fe2O3", "NaCl"]).shape
+    (2, 44)
+    >>> f.get_feature_names_out()[:2].tolist()
+    ['mean_Number', 'max_Number']
+    >>> float(f.transform(["NaCl"])[0, 0])
+    14.0
+    """
+
+    _parameter_constraints = {
+        "elements": [StrOptions(set(ELEMENT_TABLES)), pd.DataFrame],
+        "stats": [StrOptions(set(_STAT_PRESETS)), list, tuple],
+        "stoichiometry": ["boolean"],
+        "element_fractions": ["boolean"],
+        "errors": [StrOptions({"raise", "nan"})],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        elements="magpie",
+        stats="magpie",
+        stoichiometry=False,
+        element_fractions=False,
+        errors="raise",
+        n_jobs=None,
+    ):
+        self.elements = elements
+        self.stats = stats
+        self.stoichiometry = stoichiometry
+        self.element_fractions = element_fractions
+        self.errors = errors
+        self.n_jobs = n_jobs
+
+    def _resolve_stats(self):
+        if isinstance(self.stats, str):
+            return _STAT_PRESETS[self.stats]
+        stats = tuple(self.stats)
+        bad = [s for s in stats if s not in ALL_STATS]
+        if bad or not stats:
+            raise ValueError(f"unknown statistics {bad}; choose from {ALL_STATS}")
+        return stats
+
+    def _resolve_table(self):
+        if isinstance(self.elements, str):
+            return load_element_table(self.elements)
+        table = self.elements.copy()
+        table.index = table.index.astype(str)
+        unknown = [e for e in table.index if e not in ATOMIC_NUMBER]
+        if unknown:
+            raise ValueError(f"element table has unknown element symbols {unknown[:5]}")
+        try:
+            return table.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"element table must be numeric: {exc}") from None
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X=None, y=None):
+        """Validate the parameters and load the element table.
+
+        ``X`` is not used for learning (the featurizer is stateless) but is
+        accepted for the pipeline API.
+        """
+        self.stats_ = self._resolve_stats()
+        self.table_ = self._resolve_table()
+        self.table_hash_ = table_hash(self.table_)
+        self._table_values = self.table_.to_numpy()
+        self._column_of = {e: i for i, e in enumerate(self.table_.index)}
+        names = [f"{s}_{p}" for p in self.table_.columns for s in self.stats_]
+        if self.stoichiometry:
+            names += [f"stoich_p{p}" for p in STOICHIOMETRY_P]
+        if self.element_fractions:
+            names += [f"frac_{e}" for e in FRACTION_ELEMENTS]
+        self.feature_names_out_ = np.asarray(names, dtype=object)
+        return self
+
+    def transform(self, X):
+        """Featurize formulas.
+
+        Parameters
+        ----------
+        X : list, tuple, pandas Series or 1-column DataFrame
+            Formula strings, pymatgen ``Composition`` objects or
+            ``{element: amount}`` dicts.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_out)
+        """
+        check_is_fitted(self, "feature_names_out_")
+        parsed, codes, items = parse_compositions(X, n_jobs=self.n_jobs)
+        cols, amounts, counts, errors = _csr(parsed, self._column_of)
+        if errors:
+            self._report_errors(errors, codes, items)
+        ok = counts > 0
+        U = np.full((len(parsed), len(self.feature_names_out_)), np.nan)
+        if ok.any():
+            c_ok = counts[ok]
+            blocks = [
+                element_statistics(self._table_values, cols, amounts, c_ok, self.stats_).reshape(
+                    len(c_ok), -1
+                )
+            ]
+            if self.stoichiometry:
+                blocks.append(stoichiometry_norms(amounts, c_ok))
+            if self.element_fractions:
+                blocks.append(self._fractions(cols, amounts, c_ok))
+            U[ok] = np.hstack(blocks)
+        return U[codes]
+
+    def _fractions(self, cols, amounts, counts):
+        z_of = np.array([ATOMIC_NUMBER[e] - 1 for e in self.table_.index])
+        z = z_of[cols]
+        row = np.repeat(np.arange(len(counts)), counts)
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        frac = amounts / np.add.reduceat(amounts, starts)[row]
+        out = np.zeros((len(counts), len(ELEMENTS)))
+        np.add.at(out, (row, z), frac)
+        return out[:, : len(FRACTION_ELEMENTS)]
+
+    def _report_errors(self, errors, codes, items):
+        bad = np.isin(codes, list(errors))
+        if self.errors == "raise":
+            i = int(np.argmax(bad))  # first failing row
+            raise ValueError(f"cannot featurize formula {items[i]!r} (row {i}): {errors[codes[i]]}")
+        warnings.warn(
+            f"{int(bad.sum())} of {len(codes)} formulas could not be featurized; their rows are NaN",
+            UserWarning,
+            stacklevel=3,
+        )
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output features."""
+        check_is_fitted(self, "feature_names_out_")
+        return self.feature_names_out_.copy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = True
+        return tags
