@@ -49,7 +49,7 @@ def load_element_table(name: str = "magpie") -> pd.DataFrame:
     Examples
     --------
     >>> table = load_element_table("magpie")
-    >>> table.loc["Fe", "Number"]
+    >>> float(table.loc["Fe", "Number"])
     26.0
     """
     if name not in ELEMENT_TABLES:
