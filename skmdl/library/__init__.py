@@ -1,1 +1,17 @@
-"""skmdl.library."""
+"""Model library (MDL): safe artifacts, a searchable library, and the shotgun builder."""
+
+from .artifact import ArtifactIntegrityError, MLP, load_artifact, write_artifact
+from .builder import BENCHMARK_TARGETS, SourceTask, TrainingConfig, build
+from .library import ModelLibrary
+
+__all__ = [
+    "ArtifactIntegrityError",
+    "BENCHMARK_TARGETS",
+    "MLP",
+    "ModelLibrary",
+    "SourceTask",
+    "TrainingConfig",
+    "build",
+    "load_artifact",
+    "write_artifact",
+]

@@ -1,0 +1,278 @@
+"""The model artifact: ``weights.safetensors`` + ``card.json`` in one folder.
+
+Weights are data (safetensors), metadata is JSON; nothing in an artifact is
+ever executed or unpickled. The featurizer of a model is rebuilt from the
+card's descriptor spec through an allow-list of skmdl classes.
+
+Layout of ``weights.safetensors`` (float32 tensors):
+
+* ``hidden.{i}.weight``, ``hidden.{i}.bias`` -- hidden layer ``i``
+* ``out.weight``, ``out.bias`` -- output layer
+* ``x_mean``, ``x_scale`` -- input standardization (NaN inputs become the mean)
+* ``y_mean``, ``y_scale`` -- output de-standardization
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+WEIGHTS = "weights.safetensors"
+CARD = "card.json"
+FORMAT_VERSION = 1
+ACTIVATIONS = ("relu", "silu", "tanh", "elu", "softplus")
+
+
+class ArtifactIntegrityError(RuntimeError):
+    """An artifact file is missing, truncated, or differs from its recorded checksum."""
+
+
+def sha256_file(path, chunk=1 << 20) -> str:
+    """sha256 hex digest of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+ACTS = {"relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Tanh, "elu": nn.ELU, "softplus": nn.Softplus}
+
+
+class MLP(nn.Module):
+    """The source network: standardize -> [Linear -> act -> dropout] x L -> Linear -> de-standardize.
+
+    Parameters
+    ----------
+    n_in : int
+    hidden : list of int
+        Widths of the hidden layers.
+    activation : {"relu", "silu", "tanh", "elu", "softplus"}
+    dropout : float
+    n_out : int
+    """
+
+    def __init__(self, n_in, hidden, activation="relu", dropout=0.0, n_out=1):
+        super().__init__()
+        if activation not in ACTS:
+            raise ValueError(f"unknown activation {activation!r}; choose from {ACTIVATIONS}")
+        widths = [int(n_in), *map(int, hidden)]
+        if len(widths) < 2:
+            raise ValueError("an MLP needs at least one hidden layer")
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+        self.act = ACTS[activation]()
+        self.drop = nn.Dropout(float(dropout))
+        self.out = nn.Linear(widths[-1], int(n_out))
+        self.register_buffer("x_mean", torch.zeros(n_in))
+        self.register_buffer("x_scale", torch.ones(n_in))
+        self.register_buffer("y_mean", torch.zeros(n_out))
+        self.register_buffer("y_scale", torch.ones(n_out))
+
+    def standardize(self, x):
+        return torch.nan_to_num((x - self.x_mean) / self.x_scale, nan=0.0)
+
+    def forward_scaled(self, z):
+        for layer in self.hidden:
+            z = self.drop(self.act(layer(z)))
+        return self.out(z)
+
+    def forward(self, x):
+        return self.forward_scaled(self.standardize(x)) * self.y_scale + self.y_mean
+
+    def activations(self, x, layers=None):
+        """Hidden activations (after the nonlinearity) of the chosen layers (0-based, -1 = last)."""
+        n = len(self.hidden)
+        layers = list(range(n)) if layers is None else [int(i) for i in layers]
+        bad = [i for i in layers if not -n <= i < n]
+        if bad:
+            raise ValueError(f"layers {bad} out of range: the model has {n} hidden layers")
+        layers = [i % n for i in layers]
+        out, z = {}, self.standardize(x)
+        for i, layer in enumerate(self.hidden):
+            z = self.act(layer(z))
+            if i in layers:
+                out[i] = z
+            z = self.drop(z)
+        return [out[i] for i in layers]
+
+
+def _json_default(obj):
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serializable: {type(obj).__name__}")
+
+
+def write_artifact(folder, module, card: dict) -> dict:
+    """Write an artifact atomically: a temporary sibling folder renamed into place.
+
+    A reader (or a build killed at any point) never sees a half-written
+    artifact under ``folder``.
+
+    Returns
+    -------
+    dict
+        ``{"weights": sha256, "card": sha256}`` of the written files.
+    """
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    try:
+        tensors = {k: v.detach().cpu().float().contiguous() for k, v in module.state_dict().items()}
+        save_file(tensors, str(tmp / WEIGHTS), metadata={"format": str(FORMAT_VERSION)})
+        card = dict(card, format=FORMAT_VERSION)
+        with open(tmp / CARD, "w") as fh:
+            json.dump(card, fh, indent=1, sort_keys=True, default=_json_default)
+            fh.flush()
+            os.fsync(fh.fileno())
+        hashes = {"weights": sha256_file(tmp / WEIGHTS), "card": sha256_file(tmp / CARD)}
+        # mkdtemp makes the folder private; a library is meant to be shared/read.
+        os.chmod(tmp, 0o755)
+        for name in (WEIGHTS, CARD):
+            os.chmod(tmp / name, 0o644)
+        if folder.exists():  # replacing: move the old one away first
+            shutil.rmtree(folder)
+        os.rename(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return hashes
+
+
+def verify_artifact(folder, hashes: dict | None) -> None:
+    """Check both files exist and, when ``hashes`` are given, match them."""
+    folder = Path(folder)
+    for key, name in (("weights", WEIGHTS), ("card", CARD)):
+        path = folder / name
+        if not path.is_file():
+            raise ArtifactIntegrityError(f"{path}: missing")
+        if hashes is not None:
+            expected = hashes.get(key)
+            if expected is None:
+                raise ArtifactIntegrityError(f"{path}: no checksum recorded in the library index")
+            actual = sha256_file(path)
+            if actual != expected:
+                raise ArtifactIntegrityError(
+                    f"{path}: sha256 {actual} differs from the recorded {expected} "
+                    "(file corrupted or tampered with)"
+                )
+
+
+def read_card(folder) -> dict:
+    path = Path(folder) / CARD
+    try:
+        with open(path) as fh:
+            card = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise ArtifactIntegrityError(f"{path}: unreadable model card ({exc})") from None
+    if not isinstance(card, dict) or card.get("format") != FORMAT_VERSION:
+        raise ArtifactIntegrityError(f"{path}: not a format-{FORMAT_VERSION} model card")
+    return card
+
+
+def load_artifact(folder, hashes: dict | None = None):
+    """Load ``(module, card)`` from an artifact folder, verifying checksums first.
+
+    Parameters
+    ----------
+    folder : path
+    hashes : dict, optional
+        ``{"weights": sha256, "card": sha256}`` as recorded in a library
+        index. They are checked *before* any byte of the weights is parsed.
+
+    Raises
+    ------
+    ArtifactIntegrityError
+        Missing, truncated, tampered or malformed files.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    verify_artifact(folder, hashes)
+    card = read_card(folder)
+    arch = card.get("architecture", {})
+    try:
+        module = MLP(
+            arch["n_in"], arch["hidden"], arch.get("activation", "relu"),
+            arch.get("dropout", 0.0), arch.get("n_out", 1),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ArtifactIntegrityError(f"{folder / CARD}: bad architecture ({exc})") from None
+    try:
+        state = load_file(str(folder / WEIGHTS))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ArtifactIntegrityError(f"{folder / WEIGHTS}: unreadable weights ({exc})") from None
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ArtifactIntegrityError(
+            f"{folder / WEIGHTS}: weights do not fit the card's architecture ({exc})"
+        ) from None
+    module.eval()
+    return module, card
+
+
+# ---------------------------------------------------------------- descriptors
+
+def descriptor_spec(featurizer) -> dict:
+    """JSON description of a featurizer, enough to rebuild it (see :func:`featurizer_from_spec`)."""
+    from .. import __version__
+
+    params = featurizer.get_params(deep=False)
+    params.pop("n_jobs", None)
+    spec = {"class": type(featurizer).__name__, "skmdl_version": __version__}
+    if "elements" in params and not isinstance(params["elements"], str):
+        raise ValueError("source models need a packaged element table (a name), not a DataFrame")
+    spec["params"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
+    from sklearn.base import clone
+
+    fitted = clone(featurizer).fit()
+    spec["n_features"] = len(fitted.get_feature_names_out())
+    if hasattr(fitted, "table_hash_"):
+        spec["element_table_hash"] = fitted.table_hash_
+    return spec
+
+
+def _featurizer_classes():
+    from ..descriptors import CompositionFeaturizer
+
+    return {"CompositionFeaturizer": CompositionFeaturizer}
+
+
+def featurizer_from_spec(spec: dict, n_jobs=None):
+    """Rebuild a fitted featurizer from a card's descriptor spec (allow-listed classes only)."""
+    classes = _featurizer_classes()
+    cls = classes.get(spec.get("class"))
+    if cls is None:
+        raise ArtifactIntegrityError(
+            f"unknown featurizer class {spec.get('class')!r}; known: {sorted(classes)}"
+        )
+    params = dict(spec.get("params", {}))
+    if "n_jobs" in cls().get_params():
+        params["n_jobs"] = n_jobs
+    featurizer = cls(**params).fit()
+    expected = spec.get("element_table_hash")
+    if expected is not None and getattr(featurizer, "table_hash_", expected) != expected:
+        raise ArtifactIntegrityError(
+            "the element table differs from the one the model was trained with "
+            f"({featurizer.table_hash_} != {expected})"
+        )
+    n = len(featurizer.get_feature_names_out())
+    if n != spec.get("n_features", n):
+        raise ArtifactIntegrityError(f"featurizer gives {n} features, model expects "
+                                     f"{spec['n_features']}")
+    return featurizer

@@ -1,0 +1,305 @@
+"""ModelLibrary: a searchable folder (local, packaged or remote) of source models.
+
+A library is a folder with ``index.json`` and one artifact folder per model::
+
+    index.json
+    models/<model_id>/weights.safetensors
+    models/<model_id>/card.json
+
+``index.json`` records every model's sha256 checksums and a summary of its
+card, so searching needs no artifact and loading verifies the files before
+reading them. A remote library is the same layout behind an HTTP(S) URL; its
+files are downloaded on first use with pooch and checked against the index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .artifact import (
+    ArtifactIntegrityError,
+    CARD,
+    WEIGHTS,
+    featurizer_from_spec,
+    load_artifact,
+    sha256_file,
+    verify_artifact,
+)
+
+INDEX = "index.json"
+INDEX_FORMAT = 1
+KINDS = ("inorganic", "structure", "molecule", "polymer")
+
+#: card fields copied into the index (and the columns of ``search``)
+SUMMARY_FIELDS = ("id", "property", "unit", "kind", "task", "descriptor", "n_params",
+                  "n_train", "mae", "rmse", "r2", "n_test", "hidden", "activation")
+
+
+def summarize(card: dict) -> dict:
+    """The index row of a model card."""
+    arch, metrics = card.get("architecture", {}), card.get("metrics", {})
+    return {
+        "id": card["id"],
+        "property": card.get("property"),
+        "unit": card.get("unit"),
+        "kind": card.get("kind"),
+        "task": card.get("training", {}).get("dataset"),
+        "descriptor": card.get("descriptor", {}).get("name"),
+        "n_params": card.get("n_params"),
+        "n_train": card.get("training", {}).get("n_train"),
+        "mae": metrics.get("mae"),
+        "rmse": metrics.get("rmse"),
+        "r2": metrics.get("r2"),
+        "n_test": metrics.get("n"),
+        "hidden": arch.get("hidden"),
+        "activation": arch.get("activation"),
+    }
+
+
+def write_index(root, entries: list, name: str = "") -> Path:
+    """Write ``index.json`` atomically (temporary file + rename)."""
+    root = Path(root)
+    data = {"format": INDEX_FORMAT, "name": name,
+            "models": sorted(entries, key=lambda e: e["id"])}
+    tmp = root / f".{INDEX}.{os.getpid()}.tmp"
+    with open(tmp, "w") as fh:
+        json.dump(data, fh, indent=1, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, root / INDEX)
+    return root / INDEX
+
+
+def index_entry(root, model_dir, hashes=None) -> dict:
+    """Index row for the artifact in ``root/model_dir`` (hashes computed when not given)."""
+    folder = Path(root) / model_dir
+    if hashes is None:
+        hashes = {"weights": sha256_file(folder / WEIGHTS), "card": sha256_file(folder / CARD)}
+    with open(folder / CARD) as fh:
+        card = json.load(fh)
+    return {**summarize(card), "path": Path(model_dir).as_posix(), "sha256": dict(hashes)}
+
+
+class ModelLibrary:
+    """A searchable collection of pretrained source models.
+
+    Parameters
+    ----------
+    root : str or Path
+        A library folder (with ``index.json``), or the URL of a remote
+        library (``http(s)://.../``, ``index.json`` beneath it).
+    index_sha256 : str, optional
+        Expected sha256 of a remote ``index.json`` (recommended: it pins the
+        checksums of every model file).
+    cache_dir : str or Path, optional
+        Where a remote library's files are stored (default: pooch's cache).
+
+    Examples
+    --------
+    >>> from skmdl.library import ModelLibrary
+    >>> lib = ModelLibrary.default()
+    >>> table = lib.search(kind="inorganic")
+    >>> table["property"].nunique() >= 20
+    True
+    """
+
+    def __init__(self, root, index_sha256=None, cache_dir=None):
+        root = str(root)
+        self.remote = root.startswith(("http://", "https://"))
+        self.root = root.rstrip("/") + "/" if self.remote else Path(root)
+        self.cache_dir = cache_dir
+        self.index_sha256 = index_sha256
+        self._index = self._read_index()
+        self._by_id = {e["id"]: e for e in self._index["models"]}
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def default(cls) -> "ModelLibrary":
+        """The library embedded in the package (works offline, no ``SKMDL_DATA``)."""
+        return cls(default_library_path())
+
+    def _local_root(self) -> Path:
+        if not self.remote:
+            return self.root
+        import pooch
+
+        base = Path(self.cache_dir) if self.cache_dir else Path(pooch.os_cache("skmdl"))
+        key = __import__("hashlib").sha256(self.root.encode()).hexdigest()[:16]
+        return base / key
+
+    def _fetch(self, relpath: str, sha256: str | None) -> Path:
+        import pooch
+
+        target = self._local_root() / relpath
+        known = f"sha256:{sha256}" if sha256 else None
+        try:
+            path = pooch.retrieve(
+                self.root + relpath, known_hash=known, fname=target.name,
+                path=target.parent, progressbar=False,
+            )
+        except ValueError as exc:  # pooch: hash mismatch
+            raise ArtifactIntegrityError(f"{self.root + relpath}: {exc}") from None
+        return Path(path)
+
+    def _read_index(self) -> dict:
+        if self.remote:
+            path = self._fetch(INDEX, self.index_sha256)
+        else:
+            path = self.root / INDEX
+            if not path.is_file():
+                raise FileNotFoundError(f"{path}: no model library index here")
+            if self.index_sha256 and sha256_file(path) != self.index_sha256:
+                raise ArtifactIntegrityError(f"{path}: sha256 differs from the expected one")
+        try:
+            with open(path) as fh:
+                index = json.load(fh)
+        except ValueError as exc:
+            raise ArtifactIntegrityError(f"{path}: unreadable library index ({exc})") from None
+        if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
+            raise ArtifactIntegrityError(f"{path}: not a format-{INDEX_FORMAT} library index")
+        return index
+
+    # ------------------------------------------------------------ queries
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, model_id) -> bool:
+        return model_id in self._by_id
+
+    def __repr__(self) -> str:
+        return f"ModelLibrary({str(self.root)!r}, {len(self)} models)"
+
+    @property
+    def ids(self) -> list:
+        """All model ids, sorted."""
+        return sorted(self._by_id)
+
+    def search(self, property=None, kind=None, descriptor=None, task=None, min_r2=None,
+               text=None, exclude_tasks=()) -> pd.DataFrame:
+        """Models matching every given criterion, as a DataFrame (one row per model).
+
+        Parameters
+        ----------
+        property, kind, descriptor, task : str or list of str, optional
+            Exact matches (a list matches any of its values). ``kind`` is one
+            of ``"inorganic"``, ``"structure"``, ``"molecule"``, ``"polymer"``.
+        min_r2 : float, optional
+            Held-out R² at least this.
+        text : str, optional
+            Case-insensitive substring of the id, property, task or descriptor.
+        exclude_tasks : sequence of str
+            Training data sets to leave out (e.g. the target task itself).
+        """
+        df = pd.DataFrame([{k: e.get(k) for k in SUMMARY_FIELDS} for e in self._index["models"]],
+                          columns=list(SUMMARY_FIELDS))
+        keep = np.ones(len(df), dtype=bool)
+        for col, value in (("property", property), ("kind", kind), ("descriptor", descriptor),
+                           ("task", task)):
+            if value is not None:
+                values = [value] if isinstance(value, str) else list(value)
+                keep &= df[col].isin(values).to_numpy()
+        if min_r2 is not None:
+            keep &= (df["r2"].astype(float) >= min_r2).to_numpy()
+        if text:
+            t = str(text).lower()
+            hay = (df["id"].astype(str) + " " + df["property"].astype(str) + " "
+                   + df["task"].astype(str) + " " + df["descriptor"].astype(str)).str.lower()
+            keep &= hay.str.contains(t, regex=False).to_numpy()
+        if exclude_tasks:
+            keep &= ~df["task"].isin(list(exclude_tasks)).to_numpy()
+        return df[keep].sort_values("id").reset_index(drop=True)
+
+    def _entry(self, model_id) -> dict:
+        try:
+            return self._by_id[model_id]
+        except KeyError:
+            import difflib
+
+            close = difflib.get_close_matches(str(model_id), self._by_id, n=3)
+            hint = f"; did you mean {close}?" if close else ""
+            raise KeyError(f"no model {model_id!r} in {self!r}{hint}") from None
+
+    def artifact_path(self, model_id) -> Path:
+        """Local folder of a model's artifact (downloaded first for a remote library)."""
+        e = self._entry(model_id)
+        if not self.remote:
+            return self.root / e["path"]
+        for key, name in (("weights", WEIGHTS), ("card", CARD)):
+            self._fetch(f"{e['path']}/{name}", e["sha256"][key])
+        return self._local_root() / e["path"]
+
+    def card(self, model_id) -> dict:
+        """The model card (verified against the index checksum)."""
+        e = self._entry(model_id)
+        path = self.artifact_path(model_id) / CARD
+        if sha256_file(path) != e["sha256"]["card"]:
+            raise ArtifactIntegrityError(f"{path}: sha256 differs from the library index")
+        with open(path) as fh:
+            return json.load(fh)
+
+    def load(self, model_id, n_jobs=None):
+        """Load a model: ``(module, featurizer)``, the torch module in eval mode.
+
+        Checksums recorded in the index are verified before the weights are read.
+        """
+        e = self._entry(model_id)
+        module, card = load_artifact(self.artifact_path(model_id), e["sha256"])
+        featurizer = featurizer_from_spec(card["descriptor"], n_jobs=n_jobs)
+        return module, featurizer
+
+    def hidden(self, model_id, X, layers=(-1,), batch_size=65536):
+        """Hidden-layer activations of a model for raw inputs ``X`` (formulas, ...).
+
+        Returns
+        -------
+        ndarray of float32, shape (n_samples, sum of the chosen layers' widths)
+        """
+        module, featurizer = self.load(model_id)
+        return module_hidden(module, featurizer.transform(X), layers, batch_size)
+
+    def predict(self, model_id, X, batch_size=65536):
+        """The source model's prediction of its own property for ``X``."""
+        import torch
+
+        module, featurizer = self.load(model_id)
+        F = torch.as_tensor(featurizer.transform(X), dtype=torch.float32)
+        with torch.no_grad():
+            out = [module(F[i:i + batch_size]) for i in range(0, len(F), batch_size)]
+        return torch.cat(out).numpy()[:, 0] if out else np.empty(0, dtype=np.float32)
+
+    def verify(self) -> pd.DataFrame:
+        """Re-hash every artifact; one row per model with ``ok`` and ``error``."""
+        rows = []
+        for model_id in self.ids:
+            e = self._by_id[model_id]
+            try:
+                verify_artifact(self.artifact_path(model_id), e["sha256"])
+                rows.append({"id": model_id, "ok": True, "error": ""})
+            except (ArtifactIntegrityError, OSError) as exc:
+                rows.append({"id": model_id, "ok": False, "error": str(exc)})
+        return pd.DataFrame(rows, columns=["id", "ok", "error"])
+
+
+def module_hidden(module, F, layers=(-1,), batch_size=65536):
+    """Activations of ``layers`` of ``module`` for a feature matrix ``F`` (float32 ndarray)."""
+    import torch
+
+    F = torch.as_tensor(np.asarray(F), dtype=torch.float32)
+    with torch.no_grad():
+        blocks = [torch.cat(module.activations(F[i:i + batch_size], layers), dim=1)
+                  for i in range(0, len(F), batch_size)]
+    if not blocks:
+        width = sum(module.hidden[i].out_features for i in layers)
+        return np.empty((0, width), dtype=np.float32)
+    return torch.cat(blocks).numpy()
+
+
+def default_library_path() -> Path:
+    """Folder of the library embedded in the package."""
+    return Path(str(resources.files("skmdl.library").joinpath("default")))

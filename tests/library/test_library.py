@@ -1,0 +1,139 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from skmdl.library import ArtifactIntegrityError, ModelLibrary
+from skmdl.library.artifact import CARD, WEIGHTS, load_artifact
+
+
+def copy_lib(tiny_library, tmp_path):
+    dst = tmp_path / "lib"
+    shutil.copytree(tiny_library, dst)
+    return dst
+
+
+def test_search(tiny_library):
+    lib = ModelLibrary(tiny_library)
+    assert len(lib) == 4
+    df = lib.search()
+    assert list(df["id"]) == ["toy_a-000", "toy_a-001", "toy_b-000", "toy_b-001"]
+    assert set(df["kind"]) == {"inorganic"}
+    assert len(lib.search(property="toy property A")) == 2
+    assert len(lib.search(property=["toy property A", "toy property B"])) == 4
+    assert len(lib.search(text="PROPERTY b")) == 2
+    assert len(lib.search(kind="molecule")) == 0
+    assert len(lib.search(exclude_tasks=["toy_a"])) == 2
+    assert len(lib.search(min_r2=-np.inf)) == 4
+    assert len(lib.search(min_r2=2.0)) == 0
+    assert df["descriptor"].iloc[0] == "composition:magpie:mean-max"
+
+
+def test_card_contents(tiny_library):
+    card = ModelLibrary(tiny_library).card("toy_b-001")
+    assert card["id"] == "toy_b-001"
+    assert card["property"] == "toy property B" and card["unit"] == "eV"
+    assert card["descriptor"]["class"] == "CompositionFeaturizer"
+    assert card["descriptor"]["params"]["stats"] == ["mean", "max"]
+    assert len(card["descriptor"]["element_table_hash"]) == 64
+    assert card["architecture"]["n_in"] == 44
+    assert {"mae", "rmse", "r2", "n"} <= set(card["metrics"])
+    assert card["training"]["n_train"] + card["training"]["n_val"] + \
+        card["training"]["n_test"] == card["training"]["n_clean"]
+    assert "outside [None, 100.0]" in card["training"]["cleaning"]
+    assert "matbench_steels" in card["excluded_targets"]
+    assert card["license"] == "synthetic"
+
+
+def test_load_predict_hidden(tiny_library):
+    lib = ModelLibrary(tiny_library)
+    module, featurizer = lib.load("toy_a-000")
+    assert not module.training
+    X = ["Fe2O3", "NaCl", "LiCoO2"]
+    F = torch.as_tensor(featurizer.transform(X), dtype=torch.float32)
+    with torch.no_grad():
+        direct = module(F).numpy()[:, 0]
+    np.testing.assert_allclose(lib.predict("toy_a-000", X), direct, rtol=1e-6)
+    widths = lib.card("toy_a-000")["architecture"]["hidden"]
+    H = lib.hidden("toy_a-000", X, layers=list(range(len(widths))))
+    assert H.shape == (3, sum(widths)) and H.dtype == np.float32
+    assert lib.hidden("toy_a-000", X).shape == (3, widths[-1])
+    with pytest.raises(ValueError, match="out of range"):
+        lib.hidden("toy_a-000", X, layers=[5])
+    with pytest.raises(KeyError, match="did you mean"):
+        lib.load("toy_a-00")
+
+
+def test_predictions_learn_something(tiny_library):
+    # a few epochs of a tiny net on a smooth target: clearly better than the mean
+    lib = ModelLibrary(tiny_library)
+    r2 = lib.search()["r2"].astype(float)
+    assert (r2 > 0.2).all(), r2
+
+
+def test_tampered_weights_raise(tiny_library, tmp_path):
+    root = copy_lib(tiny_library, tmp_path)
+    w = root / "models" / "toy_a-000" / WEIGHTS
+    data = bytearray(w.read_bytes())
+    data[-5] ^= 0xFF  # flip one byte of a weight
+    w.write_bytes(bytes(data))
+    lib = ModelLibrary(root)
+    with pytest.raises(ArtifactIntegrityError, match=r"toy_a-000.*weights.safetensors.*sha256"):
+        lib.load("toy_a-000")
+    report = lib.verify()
+    assert list(report[~report.ok]["id"]) == ["toy_a-000"]
+    lib.load("toy_a-001")  # others still load
+
+
+def test_tampered_card_raises(tiny_library, tmp_path):
+    root = copy_lib(tiny_library, tmp_path)
+    c = root / "models" / "toy_b-000" / CARD
+    card = json.loads(c.read_text())
+    card["architecture"]["hidden"] = [999]
+    c.write_text(json.dumps(card))
+    with pytest.raises(ArtifactIntegrityError, match="card.json.*sha256"):
+        ModelLibrary(root).load("toy_b-000")
+
+
+def test_truncated_weights_clear_error_without_index(tiny_library, tmp_path):
+    root = copy_lib(tiny_library, tmp_path)
+    folder = root / "models" / "toy_a-001"
+    w = folder / WEIGHTS
+    w.write_bytes(w.read_bytes()[:100])
+    with pytest.raises(ArtifactIntegrityError, match="sha256"):
+        ModelLibrary(root).load("toy_a-001")
+    # even without checksums (a bare artifact folder) truncation is a clear error
+    with pytest.raises(ArtifactIntegrityError, match="unreadable weights"):
+        load_artifact(folder)
+
+
+def test_missing_file_and_bad_index(tiny_library, tmp_path):
+    root = copy_lib(tiny_library, tmp_path)
+    (root / "models" / "toy_b-001" / WEIGHTS).unlink()
+    with pytest.raises(ArtifactIntegrityError, match="missing"):
+        ModelLibrary(root).load("toy_b-001")
+    (root / "index.json").write_text("{not json")
+    with pytest.raises(ArtifactIntegrityError, match="unreadable library index"):
+        ModelLibrary(root)
+    with pytest.raises(FileNotFoundError, match="no model library index"):
+        ModelLibrary(tmp_path / "nowhere")
+
+
+def test_weights_of_wrong_shape(tiny_library, tmp_path):
+    root = copy_lib(tiny_library, tmp_path)
+    a, b = root / "models" / "toy_a-000", root / "models" / "toy_b-000"
+    cards = [json.loads((p / CARD).read_text()) for p in (a, b)]
+    if cards[0]["architecture"]["hidden"] == cards[1]["architecture"]["hidden"]:
+        pytest.skip("same architecture drawn")
+    shutil.copy(a / WEIGHTS, b / WEIGHTS)
+    with pytest.raises(ArtifactIntegrityError, match="do not fit the card"):
+        load_artifact(b)
+
+
+def test_no_pickle_anywhere(tiny_library):
+    for path in tiny_library.rglob("*"):
+        if path.is_file():
+            assert path.suffix in {".json", ".safetensors"}, path
+            assert not path.read_bytes().startswith(b"\x80"), f"{path} looks like a pickle"
