@@ -64,11 +64,10 @@ DEFAULT_SOURCES = [
 ]
 
 #: Training settings of the embedded library: widths capped at 128 (size
-#: budget of the package), at most 30k training rows per task.
-DEFAULT_CONFIG = TrainingConfig(widths=(32, 64, 128), batch_sizes=(256, 512), max_train=30000,
-                                max_epochs=150,
-                                patience=12)
-
+#: budget of the package), at most 20k training rows per task and 60 epochs
+#: (build time on a 2-core machine).
+DEFAULT_CONFIG = TrainingConfig(widths=(32, 64, 128), batch_sizes=(256, 512), max_train=20000,
+                                max_epochs=60, patience=8)
 
 def build_default(out_dir, n_models=5, n_jobs=1, client=None, progress=True, sources=None):
     """Build the default library (needs ``$SKMDL_DATA``); resumable."""
