@@ -27,3 +27,10 @@ def shared_data():
     if path is None:
         pytest.skip("needs SKMDL_DATA pointing at the shared data folder")
     return path
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "shared_data: needs SKMDL_DATA pointing at the shared data folder (skipped otherwise)",
+    )
