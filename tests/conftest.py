@@ -34,3 +34,13 @@ def pytest_configure(config):
         "markers",
         "shared_data: needs SKMDL_DATA pointing at the shared data folder (skipped otherwise)",
     )
+
+
+@pytest.fixture(scope="session")
+def tiny_library(tmp_path_factory):
+    """A library of 4 tiny models on 2 synthetic source tasks (built in seconds)."""
+    from tinylib import build_tiny
+
+    root = tmp_path_factory.mktemp("tinylib")
+    build_tiny(root)
+    return root

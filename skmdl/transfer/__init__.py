@@ -1,1 +1,6 @@
-"""skmdl.transfer."""
+"""Transfer estimators: pretrained source models as features, screened and ensembled."""
+
+from .estimators import TransferRegressor
+from .featurizer import PretrainedFeaturizer
+
+__all__ = ["PretrainedFeaturizer", "TransferRegressor"]

@@ -1,0 +1,272 @@
+"""TransferRegressor: shotgun transfer from a library of pretrained source models.
+
+Recipe (Yamada et al., ACS Cent. Sci. 2019, "shotgun transfer"):
+
+1. candidate source models are taken from the library (``sources="auto"``:
+   every model of the input kind, minus excluded tasks/quantities);
+2. each candidate is *screened* by inner cross-validation on the training
+   data: a ridge regression on its frozen hidden features predicts the target;
+3. the ``n_sources`` best candidates each give one ensemble member: a clone of
+   ``head`` fitted on [source descriptors, frozen hidden features] (keeping
+   the raw descriptors lets the head ignore unhelpful transferred features);
+4. prediction is the ensemble mean, ``return_std=True`` adds the spread, and
+   ``predict_interval`` gives intervals calibrated by cross-validation
+   (CV+ style, normalized by the ensemble spread).
+"""
+
+from __future__ import annotations
+
+import os
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
+from sklearn.linear_model import RidgeCV
+from sklearn.model_selection import KFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ..library.library import ModelLibrary
+from .featurizer import SourceModels, resolve_library
+
+
+def _default_head(random_state):
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    return ExtraTreesRegressor(n_estimators=300, max_features=0.3, random_state=random_state,
+                               n_jobs=1)
+
+
+def _screen_model():
+    return make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 13)))
+
+
+class TransferRegressor(RegressorMixin, BaseEstimator):
+    """Regression by transfer from pretrained source models (frozen features + head).
+
+    Parameters
+    ----------
+    sources : "auto" or list of str, default="auto"
+        Candidate source model ids, or ``"auto"`` for every model of the
+        library of kind ``kind`` (minus the exclusions).
+    library : None, str, Path or ModelLibrary, default=None
+        ``None`` is the embedded default library.
+    n_sources : int, default=5
+        Number of screened sources kept; each gives one ensemble member.
+    layers : sequence of int, default=(-1,)
+        Hidden layers used as features.
+    head : regressor, default=None
+        Fitted on [descriptors, hidden features] of one source. ``None``:
+        ``ExtraTreesRegressor(n_estimators=300, max_features=0.3)``.
+    include_descriptors : bool, default=True
+        Keep the source models' input descriptors beside the hidden features.
+    kind : str, default="inorganic"
+        Material kind of the candidate sources for ``sources="auto"``.
+    exclude_tasks, exclude_quantities : sequence of str, default=()
+        Source models trained on these data sets / physical quantities are
+        not candidates (use them to rule out the target's own property).
+    screening_cv : int, default=5
+        Folds of the inner CV that ranks candidate sources.
+    calibration_cv : int or None, default=5
+        Folds used to calibrate ``predict_interval``; ``None`` skips it.
+    n_jobs : int, default=None
+        Parallel fits of ensemble members (joblib).
+    random_state : int, RandomState or None, default=None
+
+    Attributes
+    ----------
+    sources_ : list of str
+        The kept source model ids, best first.
+    screening_ : pandas.DataFrame
+        Candidate ids with their inner-CV MAE, sorted.
+    estimators_ : list of fitted heads, one per kept source.
+    calibration_scores_ : ndarray
+        Cross-validated normalized residuals (for intervals).
+
+    Examples
+    --------
+    >>> from skmdl.datasets import load_sample
+    >>> from skmdl.transfer import TransferRegressor
+    >>> X, y = load_sample("matbench_steels")
+    >>> model = TransferRegressor(sources=["mp_e_hull-000", "critexam_ef-000"],
+    ...                           n_sources=2, calibration_cv=None, random_state=0)
+    >>> model = model.fit(X[:200], y[:200])
+    >>> mean, std = model.predict(X[200:205], return_std=True)
+    >>> mean.shape, std.shape
+    ((5,), (5,))
+    """
+
+    _parameter_constraints = {
+        "sources": [StrOptions({"auto"}), list, tuple],
+        "library": [None, str, os.PathLike, ModelLibrary],
+        "n_sources": [Interval(Integral, 1, None, closed="left")],
+        "layers": [list, tuple, Integral],
+        "head": [None, HasMethods(["fit", "predict"])],
+        "include_descriptors": ["boolean"],
+        "kind": [str],
+        "exclude_tasks": [list, tuple],
+        "exclude_quantities": [list, tuple],
+        "screening_cv": [Interval(Integral, 2, None, closed="left")],
+        "calibration_cv": [None, Interval(Integral, 2, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, sources="auto", library=None, n_sources=5, layers=(-1,), head=None,
+                 include_descriptors=True, kind="inorganic", exclude_tasks=(),
+                 exclude_quantities=(), screening_cv=5, calibration_cv=5, n_jobs=None,
+                 random_state=None):
+        self.sources = sources
+        self.library = library
+        self.n_sources = n_sources
+        self.layers = layers
+        self.head = head
+        self.include_descriptors = include_descriptors
+        self.kind = kind
+        self.exclude_tasks = exclude_tasks
+        self.exclude_quantities = exclude_quantities
+        self.screening_cv = screening_cv
+        self.calibration_cv = calibration_cv
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # ---------------------------------------------------------------- helpers
+    def _candidates(self, lib):
+        if self.sources == "auto":
+            df = lib.search(kind=self.kind, exclude_tasks=self.exclude_tasks)
+            if self.exclude_quantities:
+                banned = set(self.exclude_quantities)
+                df = df[[lib.card(i).get("quantity") not in banned for i in df["id"]]]
+            ids = df["id"].tolist()
+        else:
+            ids = list(self.sources)
+        if not ids:
+            raise ValueError("no candidate source models (check sources, kind and exclusions)")
+        return ids
+
+    def _design(self, F_by_spec, model_id):
+        H = self._models.hidden(model_id, F_by_spec, self._layers)
+        if not self.include_descriptors:
+            return H
+        F = F_by_spec[self._models.spec_of[model_id]]
+        return np.hstack([F, H])
+
+    def _seed(self):
+        rs = self.random_state
+        if isinstance(rs, np.random.RandomState):
+            return rs.randint(2**31 - 1)
+        return rs
+
+    # ---------------------------------------------------------------- fit
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Screen the candidate sources and fit one head per kept source."""
+        from sklearn.utils.parallel import Parallel, delayed
+
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-d, got shape {y.shape}")
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} items but y has {len(y)}")
+        if not np.isfinite(y).all():
+            raise ValueError("y contains NaN or infinite values")
+        lib = resolve_library(self.library)
+        ids = self._candidates(lib)
+        self._layers = [self.layers] if isinstance(self.layers, Integral) else list(self.layers)
+        self._models = SourceModels(lib, ids, n_jobs=None)
+        F = self._models.features(X)
+        seed = self._seed()
+
+        # 1. screening: inner-CV MAE of a ridge on each source's hidden features
+        import pandas as pd
+
+        if len(ids) > self.n_sources:
+            cv = KFold(min(self.screening_cv, len(y)), shuffle=True, random_state=seed)
+            maes = Parallel(n_jobs=self.n_jobs)(
+                delayed(_screen_mae)(self._models.hidden(i, F, self._layers), y, cv) for i in ids
+            )
+        else:
+            maes = [np.nan] * len(ids)
+        self.screening_ = pd.DataFrame({"id": ids, "cv_mae": maes}).sort_values(
+            "cv_mae", kind="stable").reset_index(drop=True)
+        self.sources_ = self.screening_["id"][: self.n_sources].tolist()
+        # keep only the chosen sources loaded (smaller pickles)
+        self._models = SourceModels(lib, self.sources_, n_jobs=None)
+
+        # 2. one head per kept source
+        head = self.head if self.head is not None else _default_head(seed)
+        designs = [self._design(F, i) for i in self.sources_]
+        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_head)(head, D, y) for D in designs
+        )
+
+        # 3. calibration for intervals: CV predictions of the whole ensemble
+        self.calibration_scores_ = None
+        if self.calibration_cv is not None and len(y) >= 2 * self.calibration_cv:
+            cv = KFold(self.calibration_cv, shuffle=True, random_state=seed)
+            preds = np.column_stack([
+                cross_val_predict(clone(head), D, y, cv=cv, n_jobs=self.n_jobs)
+                for D in designs
+            ])
+            mu, sd = preds.mean(axis=1), preds.std(axis=1)
+            self._sd_floor = max(float(np.median(sd)) * 0.1, 1e-12)
+            self.calibration_scores_ = np.abs(y - mu) / np.maximum(sd, self._sd_floor)
+        return self
+
+    # ---------------------------------------------------------------- predict
+    def _member_predictions(self, X):
+        check_is_fitted(self, "estimators_")
+        F = self._models.features(X)
+        return np.column_stack([
+            est.predict(self._design(F, i)) for est, i in zip(self.estimators_, self.sources_)
+        ])
+
+    def predict(self, X, return_std=False):
+        """Ensemble mean; with ``return_std=True`` also the spread of the members."""
+        P = self._member_predictions(X)
+        mean = P.mean(axis=1)
+        if return_std:
+            return mean, P.std(axis=1)
+        return mean
+
+    def predict_interval(self, X, alpha=0.1):
+        """Prediction intervals with nominal coverage ``1 - alpha``.
+
+        The half-width is ``q * max(std(x), floor)``, ``q`` the ``1 - alpha``
+        quantile (finite-sample corrected) of the cross-validated normalized
+        residuals ``|y - mean| / std`` collected in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2): lower and upper bounds.
+        """
+        if not 0 < alpha < 1:
+            raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+        check_is_fitted(self, "estimators_")
+        if self.calibration_scores_ is None:
+            raise ValueError("intervals need calibration: fit with calibration_cv set "
+                             "(and at least 2 * calibration_cv samples)")
+        s = self.calibration_scores_
+        level = min(1.0, np.ceil((len(s) + 1) * (1 - alpha)) / len(s))
+        q = np.quantile(s, level, method="higher")
+        mean, std = self.predict(X, return_std=True)
+        half = q * np.maximum(std, self._sd_floor)
+        return np.column_stack([mean - half, mean + half])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
+
+def _screen_mae(H, y, cv):
+    pred = cross_val_predict(_screen_model(), H, y, cv=cv)
+    return float(np.abs(pred - y).mean())
+
+
+def _fit_head(head, D, y):
+    return clone(head).fit(D, y)
