@@ -30,6 +30,8 @@ _STAT_PRESETS = {"magpie": MAGPIE_STATS, "xenonpy": XENONPY_STATS, "all": ALL_ST
 STOICHIOMETRY_P = (0, 2, 3, 5, 7, 10)
 #: Elements of the optional element-fraction vector (H..Lr, as matminer's ElementFraction).
 FRACTION_ELEMENTS = ELEMENTS[:103]
+#: distinct inputs from which ``n_jobs`` != 1 featurizes in parallel processes
+_PARALLEL_MIN = 50_000
 
 
 def _as_items(X) -> list:
@@ -268,8 +270,10 @@ class CompositionFeaturizer(TransformerMixin, BaseEstimator):
         element missing from the table: raise a ``ValueError`` naming the
         formula and its row, or return a row of NaN and warn with the count.
     n_jobs : int, default=None
-        Parallel workers for parsing (joblib); ``None`` means 1. Results do not
-        depend on it.
+        Parallel worker processes (joblib) for inputs with at least 50,000
+        distinct formulas; ``None`` means 1. Results do not depend on it.
+        One process is already fast (see ``benchmarks/descriptor_speed.py``);
+        workers pay off only on very large inputs.
 
     Attributes
     ----------
@@ -378,12 +382,29 @@ class CompositionFeaturizer(TransformerMixin, BaseEstimator):
         ndarray of shape (n_samples, n_features_out)
         """
         check_is_fitted(self, "feature_names_out_")
-        parsed, codes, items = parse_compositions(X, n_jobs=self.n_jobs)
-        cols, amounts, counts, errors = _csr(parsed, self._column_of)
+        items = _as_items(X)
+        uniques, codes = _factorize(items)
+        n_jobs = 1 if self.n_jobs is None else self.n_jobs
+        if n_jobs != 1 and len(uniques) >= _PARALLEL_MIN:
+            # Workers return float blocks, not parsed dicts: shipping Python
+            # objects between processes costs more than parsing them.
+            chunks = np.array_split(np.arange(len(uniques)), 2 * (n_jobs if n_jobs > 0 else 4))
+            results = Parallel(n_jobs=n_jobs)(
+                delayed(self._featurize_distinct)([uniques[i] for i in c]) for c in chunks
+            )
+            U = np.vstack([r[0] for r in results])
+            errors = {int(c[k]): msg for c, (_, err) in zip(chunks, results) for k, msg in err.items()}
+        else:
+            U, errors = self._featurize_distinct(uniques)
         if errors:
             self._report_errors(errors, codes, items)
+        return U[codes]
+
+    def _featurize_distinct(self, uniques):
+        """Features of distinct inputs: (matrix, {position: error message})."""
+        cols, amounts, counts, errors = _csr(_parse_chunk(uniques), self._column_of)
         ok = counts > 0
-        U = np.full((len(parsed), len(self.feature_names_out_)), np.nan)
+        U = np.full((len(uniques), len(self.feature_names_out_)), np.nan)
         if ok.any():
             c_ok = counts[ok]
             blocks = [
@@ -396,7 +417,7 @@ class CompositionFeaturizer(TransformerMixin, BaseEstimator):
             if self.element_fractions:
                 blocks.append(self._fractions(cols, amounts, c_ok))
             U[ok] = np.hstack(blocks)
-        return U[codes]
+        return U, errors
 
     def _fractions(self, cols, amounts, counts):
         z_of = np.array([ATOMIC_NUMBER[e] - 1 for e in self.table_.index])

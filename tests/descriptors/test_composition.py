@@ -199,17 +199,27 @@ def test_invalid_parameters():
         CompositionFeaturizer(stats=["mean", "median"]).fit()
 
 
-def test_n_jobs_identical_on_many_formulas():
+def test_n_jobs_identical_on_many_formulas(monkeypatch):
+    from skmdl.descriptors import composition
+
+    monkeypatch.setattr(composition, "_PARALLEL_MIN", 1000)
     rng = np.random.default_rng(0)
     els = ["Fe", "O", "Na", "Cl", "Si", "Ti", "Ba", "Li", "Co", "Ni"]
     X = [
         "".join(f"{e}{rng.integers(1, 9)}" for e in rng.choice(els, size=3, replace=False))
         + f"H{i}"
-        for i in range(6000)
-    ]
-    a = CompositionFeaturizer(stats="all", n_jobs=1).fit().transform(X)
-    b = CompositionFeaturizer(stats="all", n_jobs=2).fit().transform(X)
-    np.testing.assert_array_equal(a, b)
+        for i in range(3000)
+    ] + ["Xx", "Fe2O3"]
+    a = CompositionFeaturizer(stats="all", n_jobs=1, errors="nan").fit()
+    b = CompositionFeaturizer(stats="all", n_jobs=2, errors="nan").fit()
+    with pytest.warns(UserWarning, match="1 of 3002"):
+        Xa = a.transform(X)
+    with pytest.warns(UserWarning, match="1 of 3002"):
+        Xb = b.transform(X)
+    np.testing.assert_array_equal(Xa, Xb)
+    assert np.isnan(Xb[-2]).all() and np.isfinite(Xb[-1]).all()
+    with pytest.raises(ValueError, match=r"'Xx' \(row 3000\)"):
+        b.set_params(errors="raise").transform(X)
 
 
 def test_pandas_output_and_column_transformer():
