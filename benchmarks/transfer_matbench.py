@@ -49,8 +49,10 @@ def models(seed, intervals, n_sources):
         out[f"direct {name}"] = make_pipeline(
             CompositionFeaturizer(stoichiometry=True, element_fractions=True), head)
     for name, head in heads(seed).items():
+        # same raw descriptors as the direct model, plus the transferred features
         out[f"transfer {name} (k={n_sources})"] = TransferRegressor(
             n_sources=n_sources, head=head, random_state=seed,
+            descriptors=CompositionFeaturizer(stoichiometry=True, element_fractions=True),
             calibration_cv=5 if intervals else None)
     return out
 

@@ -61,8 +61,11 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
     head : regressor, default=None
         Fitted on [descriptors, hidden features] of one source. ``None``:
         ``ExtraTreesRegressor(n_estimators=300, max_features=0.3)``.
-    include_descriptors : bool, default=True
-        Keep the source models' input descriptors beside the hidden features.
+    descriptors : "source", "none" or transformer, default="source"
+        Raw descriptors kept beside the hidden features: the source models'
+        own input descriptors, none, or the output of a transformer of the
+        raw inputs (cloned and fitted in ``fit``, e.g.
+        ``CompositionFeaturizer(element_fractions=True)``).
     kind : str, default="inorganic"
         Material kind of the candidate sources for ``sources="auto"``.
     exclude_tasks, exclude_quantities : sequence of str, default=()
@@ -105,7 +108,7 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
         "n_sources": [Interval(Integral, 1, None, closed="left")],
         "layers": [list, tuple, Integral],
         "head": [None, HasMethods(["fit", "predict"])],
-        "include_descriptors": ["boolean"],
+        "descriptors": [StrOptions({"source", "none"}), HasMethods(["fit", "transform"])],
         "kind": [str],
         "exclude_tasks": [list, tuple],
         "exclude_quantities": [list, tuple],
@@ -116,7 +119,7 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
     }
 
     def __init__(self, sources="auto", library=None, n_sources=5, layers=(-1,), head=None,
-                 include_descriptors=True, kind="inorganic", exclude_tasks=(),
+                 descriptors="source", kind="inorganic", exclude_tasks=(),
                  exclude_quantities=(), screening_cv=5, calibration_cv=5, n_jobs=None,
                  random_state=None):
         self.sources = sources
@@ -124,7 +127,7 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
         self.n_sources = n_sources
         self.layers = layers
         self.head = head
-        self.include_descriptors = include_descriptors
+        self.descriptors = descriptors
         self.kind = kind
         self.exclude_tasks = exclude_tasks
         self.exclude_quantities = exclude_quantities
@@ -147,12 +150,19 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("no candidate source models (check sources, kind and exclusions)")
         return ids
 
+    def _raw_features(self, X):
+        """Source descriptors per spec, plus the user's descriptors under key None."""
+        F = self._models.features(X)
+        if self._descriptors is not None:
+            F[None] = np.asarray(self._descriptors.transform(X), dtype=np.float32)
+        return F
+
     def _design(self, F_by_spec, model_id):
         H = self._models.hidden(model_id, F_by_spec, self._layers)
-        if not self.include_descriptors:
+        if self.descriptors == "none":
             return H
-        F = F_by_spec[self._models.spec_of[model_id]]
-        return np.hstack([F, H])
+        key = None if self._descriptors is not None else self._models.spec_of[model_id]
+        return np.hstack([F_by_spec[key], H])
 
     def _seed(self):
         rs = self.random_state
@@ -177,7 +187,10 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
         ids = self._candidates(lib)
         self._layers = [self.layers] if isinstance(self.layers, Integral) else list(self.layers)
         self._models = SourceModels(lib, ids, n_jobs=None)
-        F = self._models.features(X)
+        self._descriptors = None
+        if not isinstance(self.descriptors, str):
+            self._descriptors = clone(self.descriptors).fit(X, y)
+        F = self._raw_features(X)
         seed = self._seed()
 
         # 1. screening: inner-CV MAE of a ridge on each source's hidden features
@@ -219,7 +232,7 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
     # ---------------------------------------------------------------- predict
     def _member_predictions(self, X):
         check_is_fitted(self, "estimators_")
-        F = self._models.features(X)
+        F = self._raw_features(X)
         return np.column_stack([
             est.predict(self._design(F, i)) for est, i in zip(self.estimators_, self.sources_)
         ])

@@ -75,7 +75,7 @@ KILL_SCRIPT = textwrap.dedent("""
 
 def test_build_killed_midway_resumes_without_corruption(tmp_path):
     out = tmp_path / "killed"
-    tests_dir = os.path.dirname(__file__)
+    tests_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # tinylib.py
     script = KILL_SCRIPT.format(tests=tests_dir, out=str(out))
     proc = subprocess.Popen([sys.executable, "-c", script])
     models = out / "models"

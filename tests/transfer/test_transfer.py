@@ -125,3 +125,19 @@ def test_in_gridsearch_and_cross_validate(tiny_library, target):
     restored = pickle.loads(pickle.dumps(gs.best_estimator_))
     np.testing.assert_array_equal(restored.predict(X[:5]), gs.best_estimator_.predict(X[:5]))
     assert clone(model).get_params()["library"] == str(tiny_library)
+
+
+def test_descriptor_options(tiny_library, target):
+    from skmdl.descriptors import CompositionFeaturizer
+
+    X, y = target
+    widths = {}
+    for name, desc in [("source", "source"), ("none", "none"),
+                       ("user", CompositionFeaturizer(stats=["mean"]))]:
+        m = TransferRegressor(library=str(tiny_library), sources=["toy_a-000"], n_sources=1,
+                              head=Ridge(), descriptors=desc, calibration_cv=None).fit(X, y)
+        widths[name] = m.estimators_[0].n_features_in_
+        assert m.predict(X[:3]).shape == (3,)
+    hidden = widths["none"]
+    assert widths["source"] == hidden + 44  # the tiny library's descriptor: 22 props x 2 stats
+    assert widths["user"] == hidden + 22
