@@ -326,7 +326,8 @@ def _load_index_entries(root: Path, present: set) -> dict:
 
 
 def build(sources, out_dir, featurizer=None, n_models=5, seed=0, config=None, n_jobs=1,
-          client=None, device="cpu", name="", data=None, progress=False, excluded=BENCHMARK_TARGETS):
+          client=None, device="cpu", name="", data=None, progress=False, excluded=BENCHMARK_TARGETS,
+          group_size=1):
     """Train ``n_models`` source models per source task into a library folder.
 
     Parameters
@@ -355,6 +356,12 @@ def build(sources, out_dir, featurizer=None, n_models=5, seed=0, config=None, n_
     excluded : sequence of str
         Tasks that must never be used as sources (benchmark targets); a
         source naming one raises ``ValueError``. Recorded in every card.
+    group_size : int, default=1
+        With ``group_size > 1``, consecutive models ``k`` of a task form
+        groups that share the architecture of the group's first model (their
+        learning rate, weight decay and initialisation stay their own) and
+        are trained together as one vmapped ensemble (``skmdl.library.batched``):
+        the fast path on a GPU, and faster on a CPU too.
 
     Returns
     -------
@@ -400,8 +407,9 @@ def build(sources, out_dir, featurizer=None, n_models=5, seed=0, config=None, n_
                                                  rest[0] if rest else None)
         else:
             task_data, provenance = prepare_task(source, featurizer, seed, config)
-        archs = {k: draw_architecture(model_seed(seed, source.task, k), config) for k in todo}
-        for k, (state, info) in _run_jobs(task_data, archs, config, device, n_jobs, client):
+        archs = {k: _group_architecture(seed, source.task, k, config, group_size) for k in todo}
+        for k, (state, info) in _run_jobs(task_data, archs, config, device, n_jobs, client,
+                                          group_size > 1):
             model_id = ids[k]
             card = _card(model_id, source, spec, archs[k], info, provenance, seed, k, config,
                          excluded)
@@ -420,28 +428,67 @@ def build(sources, out_dir, featurizer=None, n_models=5, seed=0, config=None, n_
     return {"trained": trained, "skipped": skipped, "seconds": time.perf_counter() - t_start}
 
 
-def _run_jobs(task_data, archs, config, device, n_jobs, client):
+def _group_architecture(seed, task, k, config, group_size):
+    """Model k's draw; with groups, structural fields come from the group's first model."""
+    arch = draw_architecture(model_seed(seed, task, k), config)
+    if group_size > 1:
+        first = draw_architecture(model_seed(seed, task, k - k % group_size), config)
+        for key in ("hidden", "activation", "dropout", "batch_size"):
+            arch[key] = first[key]
+    return arch
+
+
+def _train_group_job(data, archs, config, device):
+    from .batched import train_mlp_group
+
+    threads = __import__("torch").get_num_threads()
+    __import__("torch").set_num_threads(1)
+    try:
+        return train_mlp_group(*data, archs, config, device)
+    finally:
+        __import__("torch").set_num_threads(threads)
+
+
+def _run_jobs(task_data, archs, config, device, n_jobs, client, batched=False):
     """Yield ``(k, (state, info))`` as models finish."""
+    if batched:
+        from .batched import signature
+
+        groups: dict = {}
+        for k, arch in archs.items():
+            groups.setdefault(signature(arch), []).append(k)
+        keys = list(groups.values())
+        jobs = [(_train_group_job, [archs[k] for k in ks]) for ks in keys]
+    else:
+        keys = [[k] for k in archs]
+        jobs = [(_train_job, archs[k]) for k in archs]
     if client is not None:
         from dask.distributed import as_completed
 
         data_future = client.scatter(task_data, broadcast=True)
-        futures = {client.submit(_train_job, data_future, arch, config, device, pure=False): k
-                   for k, arch in archs.items()}
+        futures = {client.submit(fn, data_future, a, config, device, pure=False): ks
+                   for (fn, a), ks in zip(jobs, keys)}
         for fut in as_completed(list(futures)):
-            yield futures[fut], fut.result()
+            yield from _unpack(futures[fut], fut.result(), batched)
         return
     if n_jobs in (None, 1):
-        for k, arch in archs.items():
-            yield k, _train_job(task_data, arch, config, device)
+        for (fn, a), ks in zip(jobs, keys):
+            yield from _unpack(ks, fn(task_data, a, config, device), batched)
         return
     from joblib import Parallel, delayed
 
-    keys = list(archs)
     results = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_train_job)(task_data, archs[k], config, device) for k in keys
+        delayed(fn)(task_data, a, config, device) for fn, a in jobs
     )
-    yield from zip(keys, results)
+    for ks, result in zip(keys, results):
+        yield from _unpack(ks, result, batched)
+
+
+def _unpack(ks, result, batched):
+    if batched:
+        yield from zip(ks, result)
+    else:
+        yield ks[0], result
 
 
 def _module_from_state(state, arch, n_in):
@@ -496,6 +543,7 @@ def _card(model_id, source, spec, arch, info, provenance, seed, k, config, exclu
             "best_epoch": info["best_epoch"],
             "seconds": round(info["train_seconds"], 3),
             "torch_seed": arch["torch_seed"],
+            "trained_together": info.get("batched_with", 1),
         },
         "metrics": {**info["metrics"], "split": "test"},
         "n_params": info["n_params"],
