@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._base import FeatureNamesMixin, MaterialsInputMixin
 from ._formula import ATOMIC_NUMBER, ELEMENTS, FormulaError, to_element_dict
 from .elements import ELEMENT_TABLES, load_element_table, table_hash
 
@@ -240,7 +241,8 @@ def stoichiometry_norms(amounts, counts, ps=STOICHIOMETRY_P):
     return out
 
 
-class CompositionFeaturizer(TransformerMixin, BaseEstimator):
+class CompositionFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin,
+                            BaseEstimator):
     """Element-property statistics of chemical compositions (XenonPy / Magpie style).
 
     Each formula is parsed once; the statistics of all rows are computed with
@@ -439,15 +441,3 @@ class CompositionFeaturizer(TransformerMixin, BaseEstimator):
             UserWarning,
             stacklevel=3,
         )
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output features."""
-        check_is_fitted(self, "feature_names_out_")
-        return self.feature_names_out_.copy()
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.requires_fit = True
-        return tags

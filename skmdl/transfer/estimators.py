@@ -30,6 +30,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..library.library import ModelLibrary
+from ..utils._base import MaterialsInputMixin
 from .featurizer import SourceModels, resolve_library
 
 
@@ -44,7 +45,7 @@ def _screen_model():
     return make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 13)))
 
 
-class TransferRegressor(RegressorMixin, BaseEstimator):
+class TransferRegressor(MaterialsInputMixin, RegressorMixin, BaseEstimator):
     """Regression by transfer from pretrained source models (frozen features + head).
 
     Parameters
@@ -268,12 +269,6 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
         mean, std = self.predict(X, return_std=True)
         half = q * np.maximum(std, self._sd_floor)
         return np.column_stack([mean - half, mean + half])
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        return tags
 
 
 def _screen_mae(H, y, cv):

@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
 from ..library.library import ModelLibrary, module_hidden
+from ..utils._base import FeatureNamesMixin, MaterialsInputMixin
 
 
 def resolve_library(library) -> ModelLibrary:
@@ -54,7 +55,8 @@ class SourceModels:
         return [(i % n, hidden[i % n].out_features) for i in layers]
 
 
-class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
+class PretrainedFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin,
+                           BaseEstimator):
     """Hidden-layer activations of frozen pretrained source models, as features.
 
     Each source model applies its own featurizer (recorded in its card) to the
@@ -127,13 +129,3 @@ class PretrainedFeaturizer(TransformerMixin, BaseEstimator):
         F = self.sources_.features(X)
         blocks = [self.sources_.hidden(m, F, self.layers_) for m in self.model_ids_]
         return np.hstack(blocks)
-
-    def get_feature_names_out(self, input_features=None):
-        check_is_fitted(self, "feature_names_out_")
-        return self.feature_names_out_.copy()
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        return tags
