@@ -17,7 +17,7 @@ from sklearn.linear_model import Ridge
 
 import skmdl
 from skmdl.descriptors import CompositionFeaturizer
-from skmdl.transfer import PretrainedFeaturizer, TransferRegressor
+from skmdl.transfer import AffineTransferRegressor, PretrainedFeaturizer, TransferRegressor
 from skmdl.utils.estimator_checks import skmdl_checks
 
 FORMULAS = pd.Series(
@@ -38,6 +38,9 @@ EXAMPLES = [
      FORMULAS, None),
     ("transfer", lambda lib: TransferRegressor(library=lib, n_sources=2, head=Ridge(),
                                                calibration_cv=None, random_state=0),
+     FORMULAS, TARGET),
+    ("affine", lambda lib: AffineTransferRegressor(sources=["toy_a-000", "toy_b-000"], library=lib,
+                                                   n_components=8, random_state=0),
      FORMULAS, TARGET),
 ]
 

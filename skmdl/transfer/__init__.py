@@ -1,6 +1,7 @@
 """Transfer estimators: pretrained source models as features, screened and ensembled."""
 
+from .affine import AffineTransferRegressor
 from .estimators import TransferRegressor
 from .featurizer import PretrainedFeaturizer
 
-__all__ = ["PretrainedFeaturizer", "TransferRegressor"]
+__all__ = ["AffineTransferRegressor", "PretrainedFeaturizer", "TransferRegressor"]
