@@ -17,7 +17,10 @@ from sklearn.linear_model import Ridge
 
 import skmdl
 from skmdl.descriptors import CompositionFeaturizer
-from skmdl.transfer import AffineTransferRegressor, PretrainedFeaturizer, TransferRegressor
+from sklearn.linear_model import LogisticRegression
+
+from skmdl.transfer import (AffineTransferRegressor, PretrainedFeaturizer, TransferClassifier,
+                            TransferRegressor)
 from skmdl.utils.estimator_checks import skmdl_checks
 
 FORMULAS = pd.Series(
@@ -39,6 +42,10 @@ EXAMPLES = [
     ("transfer", lambda lib: TransferRegressor(library=lib, n_sources=2, head=Ridge(),
                                                calibration_cv=None, random_state=0),
      FORMULAS, TARGET),
+    ("classifier", lambda lib: TransferClassifier(library=lib, n_sources=2,
+                                                  head=LogisticRegression(max_iter=1000),
+                                                  random_state=0),
+     FORMULAS, (TARGET > 1.5).astype(int)),
     ("affine", lambda lib: AffineTransferRegressor(sources=["toy_a-000", "toy_b-000"], library=lib,
                                                    n_components=8, random_state=0),
      FORMULAS, TARGET),

@@ -21,7 +21,7 @@ import os
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context, clone
 from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
@@ -45,63 +45,8 @@ def _screen_model():
     return make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 13)))
 
 
-class TransferRegressor(MaterialsInputMixin, RegressorMixin, BaseEstimator):
-    """Regression by transfer from pretrained source models (frozen features + head).
-
-    Parameters
-    ----------
-    sources : "auto" or list of str, default="auto"
-        Candidate source model ids, or ``"auto"`` for every model of the
-        library of kind ``kind`` (minus the exclusions).
-    library : None, str, Path or ModelLibrary, default=None
-        ``None`` is the embedded default library.
-    n_sources : int, default=5
-        Number of screened sources kept; each gives one ensemble member.
-    layers : sequence of int, default=(-1,)
-        Hidden layers used as features.
-    head : regressor, default=None
-        Fitted on [descriptors, hidden features] of one source. ``None``:
-        ``ExtraTreesRegressor(n_estimators=300, max_features=0.3)``.
-    descriptors : "source", "none" or transformer, default="source"
-        Raw descriptors kept beside the hidden features: the source models'
-        own input descriptors, none, or the output of a transformer of the
-        raw inputs (cloned and fitted in ``fit``, e.g.
-        ``CompositionFeaturizer(element_fractions=True)``).
-    kind : str, default="inorganic"
-        Material kind of the candidate sources for ``sources="auto"``.
-    exclude_tasks, exclude_quantities : sequence of str, default=()
-        Source models trained on these data sets / physical quantities are
-        not candidates (use them to rule out the target's own property).
-    screening_cv : int, default=5
-        Folds of the inner CV that ranks candidate sources.
-    calibration_cv : int or None, default=5
-        Folds used to calibrate ``predict_interval``; ``None`` skips it.
-    n_jobs : int, default=None
-        Parallel fits of ensemble members (joblib).
-    random_state : int, RandomState or None, default=None
-
-    Attributes
-    ----------
-    sources_ : list of str
-        The kept source model ids, best first.
-    screening_ : pandas.DataFrame
-        Candidate ids with their inner-CV MAE, sorted.
-    estimators_ : list of fitted heads, one per kept source.
-    calibration_scores_ : ndarray
-        Cross-validated normalized residuals (for intervals).
-
-    Examples
-    --------
-    >>> from skmdl.datasets import load_sample
-    >>> from skmdl.transfer import TransferRegressor
-    >>> X, y = load_sample("matbench_steels")
-    >>> model = TransferRegressor(sources=["mp_e_hull-000", "critexam_ef-000"],
-    ...                           n_sources=2, calibration_cv=None, random_state=0)
-    >>> model = model.fit(X[:200], y[:200])
-    >>> mean, std = model.predict(X[200:205], return_std=True)
-    >>> mean.shape, std.shape
-    ((5,), (5,))
-    """
+class _TransferBase(MaterialsInputMixin, BaseEstimator):
+    """Shared machinery of the transfer meta-estimators (see TransferRegressor)."""
 
     _parameter_constraints = {
         "sources": [StrOptions({"auto"}), list, tuple],
@@ -177,13 +122,7 @@ class TransferRegressor(MaterialsInputMixin, RegressorMixin, BaseEstimator):
         """Screen the candidate sources and fit one head per kept source."""
         from sklearn.utils.parallel import Parallel, delayed
 
-        y = np.asarray(y, dtype=np.float64)
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-d, got shape {y.shape}")
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} items but y has {len(y)}")
-        if not np.isfinite(y).all():
-            raise ValueError("y contains NaN or infinite values")
+        y = self._validate_target(X, y)
         lib = resolve_library(self.library)
         ids = self._candidates(lib)
         self._layers = [self.layers] if isinstance(self.layers, Integral) else list(self.layers)
@@ -194,30 +133,124 @@ class TransferRegressor(MaterialsInputMixin, RegressorMixin, BaseEstimator):
         F = self._raw_features(X)
         seed = self._seed()
 
-        # 1. screening: inner-CV MAE of a ridge on each source's hidden features
+        # 1. screening: inner-CV loss of a linear model on each source's hidden features
         import pandas as pd
 
         if len(ids) > self.n_sources:
-            cv = KFold(min(self.screening_cv, len(y)), shuffle=True, random_state=seed)
-            maes = Parallel(n_jobs=self.n_jobs)(
-                delayed(_screen_mae)(self._models.hidden(i, F, self._layers), y, cv) for i in ids
+            cv = self._cv(self.screening_cv, y, seed)
+            losses = Parallel(n_jobs=self.n_jobs)(
+                delayed(self._screen_loss)(self._models.hidden(i, F, self._layers), y, cv)
+                for i in ids
             )
         else:
-            maes = [np.nan] * len(ids)
-        self.screening_ = pd.DataFrame({"id": ids, "cv_mae": maes}).sort_values(
-            "cv_mae", kind="stable").reset_index(drop=True)
+            losses = [np.nan] * len(ids)
+        self.screening_ = pd.DataFrame({"id": ids, self._screen_column: losses}).sort_values(
+            self._screen_column, kind="stable").reset_index(drop=True)
         self.sources_ = self.screening_["id"][: self.n_sources].tolist()
         # keep only the chosen sources loaded (smaller pickles)
         self._models = SourceModels(lib, self.sources_, n_jobs=None)
 
         # 2. one head per kept source
-        head = self.head if self.head is not None else _default_head(seed)
+        head = self.head if self.head is not None else self._default_head(seed)
         designs = [self._design(F, i) for i in self.sources_]
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_head)(head, D, y) for D in designs
         )
 
-        # 3. calibration for intervals: CV predictions of the whole ensemble
+        self._after_fit(head, designs, y, seed)
+        return self
+
+    def _after_fit(self, head, designs, y, seed):
+        """Hook for subclass-specific fitting (interval calibration)."""
+
+    def _validate_target(self, X, y):
+        y = np.asarray(y)
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-d, got shape {y.shape}")
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} items but y has {len(y)}")
+        return y
+
+
+class TransferRegressor(RegressorMixin, _TransferBase):
+    """Regression by transfer from pretrained source models (frozen features + head).
+
+    Parameters
+    ----------
+    sources : "auto" or list of str, default="auto"
+        Candidate source model ids, or ``"auto"`` for every model of the
+        library of kind ``kind`` (minus the exclusions).
+    library : None, str, Path or ModelLibrary, default=None
+        ``None`` is the embedded default library.
+    n_sources : int, default=5
+        Number of screened sources kept; each gives one ensemble member.
+    layers : sequence of int, default=(-1,)
+        Hidden layers used as features.
+    head : regressor, default=None
+        Fitted on [descriptors, hidden features] of one source. ``None``:
+        ``ExtraTreesRegressor(n_estimators=300, max_features=0.3)``.
+    descriptors : "source", "none" or transformer, default="source"
+        Raw descriptors kept beside the hidden features: the source models'
+        own input descriptors, none, or the output of a transformer of the
+        raw inputs (cloned and fitted in ``fit``, e.g.
+        ``CompositionFeaturizer(element_fractions=True)``).
+    kind : str, default="inorganic"
+        Material kind of the candidate sources for ``sources="auto"``.
+    exclude_tasks, exclude_quantities : sequence of str, default=()
+        Source models trained on these data sets / physical quantities are
+        not candidates (use them to rule out the target's own property).
+    screening_cv : int, default=5
+        Folds of the inner CV that ranks candidate sources.
+    calibration_cv : int or None, default=5
+        Folds used to calibrate ``predict_interval``; ``None`` skips it.
+    n_jobs : int, default=None
+        Parallel fits of ensemble members (joblib).
+    random_state : int, RandomState or None, default=None
+
+    Attributes
+    ----------
+    sources_ : list of str
+        The kept source model ids, best first.
+    screening_ : pandas.DataFrame
+        Candidate ids with their inner-CV MAE, sorted.
+    estimators_ : list of fitted heads, one per kept source.
+    calibration_scores_ : ndarray
+        Cross-validated normalized residuals (for intervals).
+
+    Examples
+    --------
+    >>> from skmdl.datasets import load_sample
+    >>> from skmdl.transfer import TransferRegressor
+    >>> X, y = load_sample("matbench_steels")
+    >>> model = TransferRegressor(sources=["mp_e_hull-000", "critexam_ef-000"],
+    ...                           n_sources=2, calibration_cv=None, random_state=0)
+    >>> model = model.fit(X[:200], y[:200])
+    >>> mean, std = model.predict(X[200:205], return_std=True)
+    >>> mean.shape, std.shape
+    ((5,), (5,))
+    """
+    _screen_column = "cv_mae"
+
+    def _cv(self, n_splits, y, seed):
+        return KFold(min(n_splits, len(y)), shuffle=True, random_state=seed)
+
+    @staticmethod
+    def _screen_loss(H, y, cv):
+        pred = cross_val_predict(_screen_model(), H, y, cv=cv)
+        return float(np.abs(pred - y).mean())
+
+    @staticmethod
+    def _default_head(seed):
+        return _default_head(seed)
+
+    def _validate_target(self, X, y):
+        y = super()._validate_target(X, y).astype(np.float64)
+        if not np.isfinite(y).all():
+            raise ValueError("y contains NaN or infinite values")
+        return y
+
+    def _after_fit(self, head, designs, y, seed):
+        # calibration for intervals: CV predictions of the whole ensemble
         self.calibration_scores_ = None
         if self.calibration_cv is not None and len(y) >= 2 * self.calibration_cv:
             cv = KFold(self.calibration_cv, shuffle=True, random_state=seed)
@@ -228,7 +261,6 @@ class TransferRegressor(MaterialsInputMixin, RegressorMixin, BaseEstimator):
             mu, sd = preds.mean(axis=1), preds.std(axis=1)
             self._sd_floor = max(float(np.median(sd)) * 0.1, 1e-12)
             self.calibration_scores_ = np.abs(y - mu) / np.maximum(sd, self._sd_floor)
-        return self
 
     # ---------------------------------------------------------------- predict
     def _member_predictions(self, X):
@@ -271,10 +303,108 @@ class TransferRegressor(MaterialsInputMixin, RegressorMixin, BaseEstimator):
         return np.column_stack([mean - half, mean + half])
 
 
-def _screen_mae(H, y, cv):
-    pred = cross_val_predict(_screen_model(), H, y, cv=cv)
-    return float(np.abs(pred - y).mean())
-
-
 def _fit_head(head, D, y):
     return clone(head).fit(D, y)
+
+
+class TransferClassifier(ClassifierMixin, _TransferBase):
+    """Classification by transfer from pretrained source models (frozen features + head).
+
+    The recipe of :class:`TransferRegressor` for class labels: candidate
+    sources are screened by the inner-CV log-loss of a logistic regression on
+    their hidden features, one ``head`` classifier is fitted per kept source on
+    [descriptors, hidden features], and ``predict_proba`` averages the
+    members' probabilities (their spread is ``predict_proba(X,
+    return_std=True)[1]``).
+
+    Parameters
+    ----------
+    sources, library, n_sources, layers, descriptors, kind, exclude_tasks, \
+exclude_quantities, screening_cv, n_jobs, random_state
+        As in :class:`TransferRegressor`.
+    head : classifier with ``predict_proba``, default=None
+        ``None``: ``ExtraTreesClassifier(n_estimators=300, max_features=0.3)``.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    sources_, screening_, estimators_
+        As in :class:`TransferRegressor` (``screening_`` has ``cv_log_loss``).
+
+    Examples
+    --------
+    >>> from skmdl.datasets import load_sample
+    >>> from skmdl.transfer import TransferClassifier
+    >>> X, y = load_sample("matbench_expt_gap_1000")
+    >>> clf = TransferClassifier(sources=["oqmd_bandgap-000", "aflow_egap-000"], n_sources=2,
+    ...                          random_state=0).fit(X[:600], y[:600] > 0)
+    >>> clf.predict_proba(X[600:603]).shape
+    (3, 2)
+    """
+
+    _parameter_constraints = {
+        k: v for k, v in _TransferBase._parameter_constraints.items() if k != "calibration_cv"
+    }
+    _parameter_constraints["head"] = [None, HasMethods(["fit", "predict_proba"])]
+    _screen_column = "cv_log_loss"
+
+    def __init__(self, sources="auto", library=None, n_sources=5, layers=(-1,), head=None,
+                 descriptors="source", kind="inorganic", exclude_tasks=(),
+                 exclude_quantities=(), screening_cv=5, n_jobs=None, random_state=None):
+        self.sources = sources
+        self.library = library
+        self.n_sources = n_sources
+        self.layers = layers
+        self.head = head
+        self.descriptors = descriptors
+        self.kind = kind
+        self.exclude_tasks = exclude_tasks
+        self.exclude_quantities = exclude_quantities
+        self.screening_cv = screening_cv
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _validate_target(self, X, y):
+        from sklearn.utils.multiclass import check_classification_targets
+
+        y = super()._validate_target(X, y)
+        check_classification_targets(y)
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError("TransferClassifier needs at least two classes in y")
+        return encoded
+
+    def _cv(self, n_splits, y, seed):
+        from sklearn.model_selection import StratifiedKFold
+
+        smallest = int(np.bincount(y).min())
+        return StratifiedKFold(max(2, min(n_splits, smallest)), shuffle=True, random_state=seed)
+
+    @staticmethod
+    def _screen_loss(H, y, cv):
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.metrics import log_loss
+
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+        proba = cross_val_predict(model, H, y, cv=cv, method="predict_proba")
+        return float(log_loss(y, proba, labels=np.arange(proba.shape[1])))
+
+    @staticmethod
+    def _default_head(seed):
+        from sklearn.ensemble import ExtraTreesClassifier
+
+        return ExtraTreesClassifier(n_estimators=300, max_features=0.3, random_state=seed,
+                                    n_jobs=1)
+
+    def predict_proba(self, X, return_std=False):
+        """Mean class probabilities of the members (and their spread)."""
+        check_is_fitted(self, "estimators_")
+        F = self._raw_features(X)
+        P = np.stack([est.predict_proba(self._design(F, i))
+                      for est, i in zip(self.estimators_, self.sources_)])
+        if return_std:
+            return P.mean(axis=0), P.std(axis=0)
+        return P.mean(axis=0)
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

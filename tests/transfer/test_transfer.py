@@ -141,3 +141,26 @@ def test_descriptor_options(tiny_library, target):
     hidden = widths["none"]
     assert widths["source"] == hidden + 44  # the tiny library's descriptor: 22 props x 2 stats
     assert widths["user"] == hidden + 22
+
+
+def test_transfer_classifier(tiny_library, target):
+    from sklearn.linear_model import LogisticRegression
+
+    from skmdl.transfer import TransferClassifier
+
+    X, y = target
+    labels = np.where(y > np.median(y), "high", "low")
+    clf = TransferClassifier(library=str(tiny_library), n_sources=2,
+                             head=LogisticRegression(max_iter=2000), random_state=0)
+    clf.fit(X, labels)
+    assert list(clf.classes_) == ["high", "low"]
+    assert clf.screening_["cv_log_loss"].is_monotonic_increasing
+    proba, spread = clf.predict_proba(X, return_std=True)
+    assert proba.shape == spread.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert set(clf.predict(X)) <= {"high", "low"}
+    assert clf.score(X, labels) > 0.7
+    with pytest.raises(ValueError, match="two classes"):
+        clf.fit(X, np.array(["a"] * len(X)))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        clf.fit(X, y)  # continuous target
