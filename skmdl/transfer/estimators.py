@@ -60,14 +60,16 @@ class _TransferBase(MaterialsInputMixin, BaseEstimator):
         "exclude_quantities": [list, tuple],
         "screening_cv": [Interval(Integral, 2, None, closed="left")],
         "calibration_cv": [None, Interval(Integral, 2, None, closed="left")],
+        "mode": [StrOptions({"frozen", "finetune"})],
+        "finetune_params": [None, dict],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
     }
 
     def __init__(self, sources="auto", library=None, n_sources=5, layers=(-1,), head=None,
                  descriptors="source", kind="inorganic", exclude_tasks=(),
-                 exclude_quantities=(), screening_cv=5, calibration_cv=5, n_jobs=None,
-                 random_state=None):
+                 exclude_quantities=(), screening_cv=5, calibration_cv=5, mode="frozen",
+                 finetune_params=None, n_jobs=None, random_state=None):
         self.sources = sources
         self.library = library
         self.n_sources = n_sources
@@ -79,6 +81,8 @@ class _TransferBase(MaterialsInputMixin, BaseEstimator):
         self.exclude_quantities = exclude_quantities
         self.screening_cv = screening_cv
         self.calibration_cv = calibration_cv
+        self.mode = mode
+        self.finetune_params = finetune_params
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -151,16 +155,31 @@ class _TransferBase(MaterialsInputMixin, BaseEstimator):
         self._models = SourceModels(lib, self.sources_, n_jobs=None)
 
         # 2. one head per kept source
-        head = self.head if self.head is not None else self._default_head(seed)
-        designs = [self._design(F, i) for i in self.sources_]
+        designs = [self._member_design(F, i) for i in self.sources_]
+        heads = [self._member_head(i, seed) for i in self.sources_]
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_head)(head, D, y) for D in designs
+            delayed(_fit_head)(h, D, y) for h, D in zip(heads, designs)
         )
 
-        self._after_fit(head, designs, y, seed)
+        self._after_fit(heads, designs, y, seed)
         return self
 
-    def _after_fit(self, head, designs, y, seed):
+    def _member_head(self, model_id, seed):
+        """Unfitted estimator of one ensemble member."""
+        if getattr(self, "mode", "frozen") == "finetune":
+            from .finetune import SourceFineTuner
+
+            return SourceFineTuner(module=self._models.modules[model_id], random_state=seed,
+                                   **(self.finetune_params or {}))
+        return self.head if self.head is not None else self._default_head(seed)
+
+    def _member_design(self, F_by_spec, model_id):
+        """Input matrix of one ensemble member."""
+        if getattr(self, "mode", "frozen") == "finetune":  # the network's own descriptors
+            return F_by_spec[self._models.spec_of[model_id]]
+        return self._design(F_by_spec, model_id)
+
+    def _after_fit(self, heads, designs, y, seed):
         """Hook for subclass-specific fitting (interval calibration)."""
 
     def _validate_target(self, X, y):
@@ -203,6 +222,15 @@ class TransferRegressor(RegressorMixin, _TransferBase):
         Folds of the inner CV that ranks candidate sources.
     calibration_cv : int or None, default=5
         Folds used to calibrate ``predict_interval``; ``None`` skips it.
+    mode : {"frozen", "finetune"}, default="frozen"
+        ``"frozen"``: ``head`` on [descriptors, frozen hidden features].
+        ``"finetune"``: each kept source network is copied, its output layer
+        replaced and the whole network trained on the target (skorch;
+        pretrained layers at a lower learning rate, early stopping on an
+        inner validation split); ``head`` and ``descriptors`` are not used.
+    finetune_params : dict, optional
+        Parameters of :class:`skmdl.transfer.finetune.SourceFineTuner`
+        (``lr``, ``lower_lr_factor``, ``max_epochs``, ``patience``, ...).
     n_jobs : int, default=None
         Parallel fits of ensemble members (joblib).
     random_state : int, RandomState or None, default=None
@@ -249,14 +277,14 @@ class TransferRegressor(RegressorMixin, _TransferBase):
             raise ValueError("y contains NaN or infinite values")
         return y
 
-    def _after_fit(self, head, designs, y, seed):
+    def _after_fit(self, heads, designs, y, seed):
         # calibration for intervals: CV predictions of the whole ensemble
         self.calibration_scores_ = None
         if self.calibration_cv is not None and len(y) >= 2 * self.calibration_cv:
             cv = KFold(self.calibration_cv, shuffle=True, random_state=seed)
             preds = np.column_stack([
-                cross_val_predict(clone(head), D, y, cv=cv, n_jobs=self.n_jobs)
-                for D in designs
+                cross_val_predict(clone(h), D, y, cv=cv, n_jobs=self.n_jobs)
+                for h, D in zip(heads, designs)
             ])
             mu, sd = preds.mean(axis=1), preds.std(axis=1)
             self._sd_floor = max(float(np.median(sd)) * 0.1, 1e-12)
@@ -267,7 +295,8 @@ class TransferRegressor(RegressorMixin, _TransferBase):
         check_is_fitted(self, "estimators_")
         F = self._raw_features(X)
         return np.column_stack([
-            est.predict(self._design(F, i)) for est, i in zip(self.estimators_, self.sources_)
+            est.predict(self._member_design(F, i))
+            for est, i in zip(self.estimators_, self.sources_)
         ])
 
     def predict(self, X, return_std=False):
@@ -343,7 +372,8 @@ exclude_quantities, screening_cv, n_jobs, random_state
     """
 
     _parameter_constraints = {
-        k: v for k, v in _TransferBase._parameter_constraints.items() if k != "calibration_cv"
+        k: v for k, v in _TransferBase._parameter_constraints.items()
+        if k not in ("calibration_cv", "mode", "finetune_params")
     }
     _parameter_constraints["head"] = [None, HasMethods(["fit", "predict_proba"])]
     _screen_column = "cv_log_loss"
@@ -400,7 +430,7 @@ exclude_quantities, screening_cv, n_jobs, random_state
         """Mean class probabilities of the members (and their spread)."""
         check_is_fitted(self, "estimators_")
         F = self._raw_features(X)
-        P = np.stack([est.predict_proba(self._design(F, i))
+        P = np.stack([est.predict_proba(self._member_design(F, i))
                       for est, i in zip(self.estimators_, self.sources_)])
         if return_std:
             return P.mean(axis=0), P.std(axis=0)

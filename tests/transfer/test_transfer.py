@@ -164,3 +164,25 @@ def test_transfer_classifier(tiny_library, target):
         clf.fit(X, np.array(["a"] * len(X)))
     with pytest.raises(ValueError, match="Unknown label type"):
         clf.fit(X, y)  # continuous target
+
+
+def test_finetune_mode(tiny_library, target):
+    X, y = target
+    m = TransferRegressor(library=str(tiny_library), n_sources=2, mode="finetune",
+                          finetune_params={"max_epochs": 100, "patience": 10, "lr": 1e-2,
+                                           "lower_lr_factor": 0.3},
+                          calibration_cv=None, random_state=0).fit(X[:90], y[:90])
+    from skmdl.transfer.finetune import SourceFineTuner
+
+    assert all(isinstance(e, SourceFineTuner) for e in m.estimators_)
+    assert all(1 <= e.n_epochs_ <= 100 for e in m.estimators_)
+    mean, std = m.predict(X[90:], return_std=True)
+    assert mean.shape == (30,) and (std > 0).all()
+    assert m.score(X[90:], y[90:]) > 0.3
+    # the library's network is not modified by fine-tuning
+    lib = ModelLibrary(tiny_library)
+    module, _ = lib.load(m.sources_[0])
+    tuned = m.estimators_[0].net_.module_
+    assert not np.allclose(module.out.weight.detach().numpy(), tuned.out.weight.detach().numpy())
+    restored = pickle.loads(pickle.dumps(m))
+    np.testing.assert_allclose(restored.predict(X[90:95]), m.predict(X[90:95]), rtol=1e-6)

@@ -1,0 +1,90 @@
+"""Fine-tuning a source network on target data (skorch)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+
+class SourceFineTuner(RegressorMixin, BaseEstimator):
+    """A copy of a source network, output layer replaced, trained on the target.
+
+    Inputs are the source model's own descriptor matrix. The hidden layers
+    start from the source weights and learn ``lower_lr_factor`` times slower
+    than the new output layer; training stops early on an inner validation
+    split (skorch ``EarlyStopping``) and keeps the best epoch's weights.
+
+    Parameters
+    ----------
+    module : skmdl.library.MLP
+        The source network (copied in ``fit``, never modified).
+    lr : float, default=1e-3
+        Learning rate of the new output layer (AdamW).
+    lower_lr_factor : float, default=0.1
+        Learning-rate factor of the pretrained hidden layers.
+    weight_decay : float, default=1e-4
+    max_epochs : int, default=300
+    patience : int, default=20
+    batch_size : int, default=32
+    valid_fraction : float, default=0.2
+    device : str, default="cpu"
+    random_state : int or None, default=None
+    """
+
+    def __init__(self, module=None, lr=1e-3, lower_lr_factor=0.1, weight_decay=1e-4,
+                 max_epochs=300, patience=20, batch_size=32, valid_fraction=0.2, device="cpu",
+                 random_state=None):
+        self.module = module
+        self.lr = lr
+        self.lower_lr_factor = lower_lr_factor
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.batch_size = batch_size
+        self.valid_fraction = valid_fraction
+        self.device = device
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        import torch
+        from skorch import NeuralNetRegressor
+        from skorch.callbacks import EarlyStopping
+        from skorch.dataset import ValidSplit
+
+        if self.module is None:
+            raise ValueError("SourceFineTuner needs a source module")
+        X = np.asarray(X, dtype=np.float32)
+        y = np.asarray(y, dtype=np.float32).reshape(-1, 1)
+        seed = 0 if self.random_state is None else int(self.random_state)
+        torch.manual_seed(seed)
+        net_module = copy.deepcopy(self.module).float()
+        with torch.no_grad():
+            net_module.out.reset_parameters()  # new head for the new property
+            net_module.y_mean.fill_(float(y.mean()))
+            net_module.y_scale.fill_(float(y.std()) or 1.0)
+        self.net_ = NeuralNetRegressor(
+            net_module,
+            criterion=torch.nn.MSELoss,
+            optimizer=torch.optim.AdamW,
+            lr=self.lr,
+            optimizer__weight_decay=self.weight_decay,
+            optimizer__param_groups=[("hidden.*", {"lr": self.lr * self.lower_lr_factor})],
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=ValidSplit(self.valid_fraction, random_state=seed),
+            callbacks=[EarlyStopping(patience=self.patience, load_best=True)],
+            iterator_train__shuffle=True,
+            iterator_train__generator=torch.Generator().manual_seed(seed),
+            device=self.device,
+            verbose=0,
+        )
+        self.net_.fit(X, y)
+        self.n_epochs_ = len(self.net_.history)
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self, "net_")
+        return self.net_.predict(np.asarray(X, dtype=np.float32))[:, 0].astype(np.float64)
