@@ -21,6 +21,7 @@ from sklearn.linear_model import LogisticRegression
 
 from skmdl.transfer import (AffineTransferRegressor, PretrainedFeaturizer, TransferClassifier,
                             TransferRegressor)
+from skmdl.transfer.finetune import SourceFineTuner
 from skmdl.utils.estimator_checks import skmdl_checks
 
 FORMULAS = pd.Series(
@@ -29,6 +30,14 @@ FORMULAS = pd.Series(
     index=range(100, 112),
 )
 TARGET = np.linspace(0.0, 3.0, len(FORMULAS))
+#: the tiny library's descriptor matrix of FORMULAS (input of SourceFineTuner)
+DESCRIPTORS = CompositionFeaturizer(stats=["mean", "max"]).fit().transform(FORMULAS)
+
+
+def tiny_module(lib):
+    from skmdl.library import ModelLibrary
+
+    return None if lib == "unused" else ModelLibrary(lib).load("toy_a-000")[0]
 
 #: (name, factory(library path) -> estimator, X, y)
 EXAMPLES = [
@@ -46,6 +55,9 @@ EXAMPLES = [
                                                   head=LogisticRegression(max_iter=1000),
                                                   random_state=0),
      FORMULAS, (TARGET > 1.5).astype(int)),
+    ("finetuner", lambda lib: SourceFineTuner(module=tiny_module(lib), max_epochs=5,
+                                              random_state=0),
+     DESCRIPTORS, TARGET),
     ("affine", lambda lib: AffineTransferRegressor(sources=["toy_a-000", "toy_b-000"], library=lib,
                                                    n_components=8, random_state=0),
      FORMULAS, TARGET),

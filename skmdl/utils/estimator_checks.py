@@ -121,6 +121,8 @@ def check_fit_does_not_mutate_input(est, X, y):
     clone(est).fit(X, y)
     if isinstance(X, (pd.Series, pd.DataFrame)):
         assert X.equals(X_copy), "fit modified X"
+    elif isinstance(X, np.ndarray):
+        assert np.array_equal(X, X_copy), "fit modified X"
     else:
         assert list(X) == list(X_copy), "fit modified X"
 
