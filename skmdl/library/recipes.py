@@ -86,3 +86,26 @@ def build_default(out_dir, n_models=5, n_jobs=1, client=None, progress=True, sou
         name="skmdl default library",
         progress=progress,
     )
+
+
+#: Physical quantity of the small-data transfer targets (learning curves, LTC
+#: extrapolation): a source model of the same quantity, or trained on the
+#: target task itself, must not be a candidate (no leakage of the target
+#: property). The matbench targets (steels, expt_gap, ...) are excluded from
+#: the library as tasks; DFT band gaps stay legitimate sources for the
+#: experimental band gap.
+TARGET_QUANTITIES = {
+    "aflow_ael_bulk_modulus_vrh": "bulk modulus",
+    "aflow_ael_shear_modulus_vrh": "shear modulus",
+    "mp_mu_b": "magnetic moment",
+    "matbench_jdft2d": "exfoliation energy",
+    "matbench_phonons": "phonon frequency",
+    "matbench_dielectric": "refractive index",
+    "aflow_agl_thermal_conductivity_300k": "thermal conductivity",
+}
+
+
+def transfer_exclusions(task):
+    """``dict(exclude_tasks=..., exclude_quantities=...)`` for a target task."""
+    quantity = TARGET_QUANTITIES.get(task)
+    return {"exclude_tasks": [task], "exclude_quantities": [quantity] if quantity else []}
