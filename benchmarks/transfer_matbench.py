@@ -110,7 +110,7 @@ def main():
         lines.append("")
     text = "\n".join(lines)
     print(text)
-    out = Path(__file__).parent / "results" / "transfer_matbench.md"
+    out = Path(__file__).parent / "results" / f"transfer_{'+'.join(args.tasks)}.md"
     out.parent.mkdir(exist_ok=True)
     out.write_text(text + "\n")
 
