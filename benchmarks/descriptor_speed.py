@@ -53,9 +53,8 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 RTOL, ATOL = 1e-6, 1e-8
-#: skmdl parses serially below this many distinct formulas, whatever n_jobs is
-#: (``skmdl.descriptors.composition.parse_compositions``).
-SKMDL_PARALLEL_MIN = 5000
+#: skmdl works in one process below this many distinct formulas, whatever n_jobs is
+from skmdl.descriptors.composition import _PARALLEL_MIN as SKMDL_PARALLEL_MIN  # noqa: E402
 
 
 def data_dir() -> Path:
@@ -309,7 +308,7 @@ def profile(rep, name, formulas, repeats):
     stats = f.stats_
     n_out = len(f.get_feature_names_out())
 
-    stages = {"parse": [], "csr": [], "stats": [], "assembly": [], "parse_nj2": [], "total": []}
+    stages = {"parse": [], "csr": [], "stats": [], "assembly": [], "total": []}
     for _ in range(repeats):
         gc.collect()
         t0 = time.perf_counter()
@@ -328,9 +327,6 @@ def profile(rep, name, formulas, repeats):
         assert not errors and (counts > 0).all()
         del U, S, X
         gc.collect()
-        t0 = time.perf_counter()
-        parse_compositions(formulas, n_jobs=2)
-        stages["parse_nj2"].append(time.perf_counter() - t0)
         gc.collect()
         t0 = time.perf_counter()
         CompositionFeaturizer(elements="magpie", stats="magpie").fit().transform(formulas)
@@ -355,9 +351,6 @@ def profile(rep, name, formulas, repeats):
     rep(f"| measured fit+transform (fresh featurizer) | {1e3 * best['total']:.1f} | "
         f"{100 * best['total'] / t_sum:.0f}% | {fmt_rate(n / best['total'])} |")
     rep("")
-    par = ("serial: fewer than " if len(parsed) < SKMDL_PARALLEL_MIN else "parallel: at least ")
-    rep(f"parse_compositions with n_jobs=2: {1e3 * best['parse_nj2']:.1f} ms "
-        f"({fmt_rate(n / best['parse_nj2'])} rows/s; {par}{SKMDL_PARALLEL_MIN:,} distinct formulas)")
     rep("")
 
 

@@ -96,7 +96,7 @@ def _parse_chunk(items):
     return out
 
 
-def parse_compositions(X, n_jobs=None):
+def parse_compositions(X):
     """Parse inputs once per distinct value.
 
     Returns
@@ -107,17 +107,7 @@ def parse_compositions(X, n_jobs=None):
     """
     items = _as_items(X)
     uniques, codes = _factorize(items)
-    n_jobs = 1 if n_jobs is None else n_jobs
-    if n_jobs == 1 or len(uniques) < 5000:
-        parsed = _parse_chunk(uniques)
-    else:
-        n_chunks = 4 * (n_jobs if n_jobs > 0 else 8)
-        chunks = np.array_split(np.arange(len(uniques)), n_chunks)
-        results = Parallel(n_jobs=n_jobs)(
-            delayed(_parse_chunk)([uniques[i] for i in c]) for c in chunks
-        )
-        parsed = [p for r in results for p in r]
-    return parsed, codes, items
+    return _parse_chunk(uniques), codes, items
 
 
 def _csr(parsed, column_of):
