@@ -439,14 +439,16 @@ def _group_architecture(seed, task, k, config, group_size):
 
 
 def _train_group_job(data, archs, config, device):
+    import torch
+
     from .batched import train_mlp_group
 
-    threads = __import__("torch").get_num_threads()
-    __import__("torch").set_num_threads(1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as train_mlp: results independent of the worker
     try:
         return train_mlp_group(*data, archs, config, device)
     finally:
-        __import__("torch").set_num_threads(threads)
+        torch.set_num_threads(threads)
 
 
 def _run_jobs(task_data, archs, config, device, n_jobs, client, batched=False):

@@ -14,6 +14,7 @@ files are downloaded on first use with pooch and checked against the index.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from importlib import resources
@@ -130,7 +131,7 @@ class ModelLibrary:
         import pooch
 
         base = Path(self.cache_dir) if self.cache_dir else Path(pooch.os_cache("skmdl"))
-        key = __import__("hashlib").sha256(self.root.encode()).hexdigest()[:16]
+        key = hashlib.sha256(self.root.encode()).hexdigest()[:16]
         return base / key
 
     def _fetch(self, relpath: str, sha256: str | None) -> Path:

@@ -151,8 +151,8 @@ class _TransferBase(MaterialsInputMixin, BaseEstimator):
         self.screening_ = pd.DataFrame({"id": ids, self._screen_column: losses}).sort_values(
             self._screen_column, kind="stable").reset_index(drop=True)
         self.sources_ = self.screening_["id"][: self.n_sources].tolist()
-        # keep only the chosen sources loaded (smaller pickles)
-        self._models = SourceModels(lib, self.sources_, n_jobs=None)
+        # keep only the chosen sources (smaller pickles)
+        self._models = self._models.subset(self.sources_)
 
         # 2. one head per kept source
         designs = [self._member_design(F, i) for i in self.sources_]

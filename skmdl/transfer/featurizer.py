@@ -42,6 +42,16 @@ class SourceModels:
             self.spec_of[model_id] = spec
             self.featurizers.setdefault(spec, featurizer)
 
+    def subset(self, model_ids) -> "SourceModels":
+        """The same loaded models restricted to ``model_ids`` (nothing is reloaded)."""
+        out = object.__new__(SourceModels)
+        out.ids = list(model_ids)
+        out.modules = {i: self.modules[i] for i in out.ids}
+        out.spec_of = {i: self.spec_of[i] for i in out.ids}
+        specs = set(out.spec_of.values())
+        out.featurizers = {k: f for k, f in self.featurizers.items() if k in specs}
+        return out
+
     def features(self, X) -> dict:
         """Descriptor matrix per distinct descriptor spec."""
         return {spec: f.transform(X).astype(np.float32) for spec, f in self.featurizers.items()}
