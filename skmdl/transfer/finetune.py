@@ -32,6 +32,25 @@ class SourceFineTuner(RegressorMixin, BaseEstimator):
     valid_fraction : float, default=0.2
     device : str, default="cpu"
     random_state : int or None, default=None
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNetRegressor
+        The fine-tuned network.
+    n_epochs_ : int
+        Epochs trained before early stopping.
+
+    Examples
+    --------
+    >>> from skmdl.datasets import load_sample
+    >>> from skmdl.library import ModelLibrary
+    >>> from skmdl.transfer.finetune import SourceFineTuner
+    >>> module, featurizer = ModelLibrary.default().load("aflow_egap-000")
+    >>> X, y = load_sample("matbench_expt_gap_1000")
+    >>> F = featurizer.transform(X)
+    >>> tuner = SourceFineTuner(module, max_epochs=20, random_state=0).fit(F[:300], y[:300])
+    >>> tuner.predict(F[300:303]).shape
+    (3,)
     """
 
     def __init__(self, module=None, lr=1e-3, lower_lr_factor=0.1, weight_decay=1e-4,
