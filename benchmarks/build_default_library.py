@@ -16,6 +16,8 @@ from skmdl.library import ModelLibrary
 from skmdl.library.library import default_library_path
 from skmdl.library.recipes import DEFAULT_CONFIG, DEFAULT_SOURCES, build_default
 
+from _results import write_result  # benchmarks/_results.py
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
@@ -50,9 +52,7 @@ def main():
                      f"({3600 * n_new / dt:.0f} models/hour; config: {DEFAULT_CONFIG})")
     text = "\n".join(lines)
     print(text)
-    out = Path(__file__).parent / "results" / "default_library.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text + "\n")
+    write_result("default_library.md", text)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ from skmdl.library import ModelLibrary, TrainingConfig, build
 from skmdl.library.recipes import DEFAULT_SOURCES
 from skmdl.descriptors import CompositionFeaturizer
 
+from _results import write_result  # benchmarks/_results.py
+
 RECIPE = TrainingConfig(widths=(32, 64, 128), n_layers=(1, 3), batch_sizes=(128,),
                         max_epochs=30, patience=5, max_train=2000)
 
@@ -65,9 +67,7 @@ def main():
             print(lines[-1], flush=True)
     text = "\n".join(lines)
     print(text)
-    out = Path(__file__).parent / "results" / f"library_build_{args.device}.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text + "\n")
+    write_result(f"library_build_{args.device}.md", text)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ Prints MAE (mean over repeats) and the ratio transfer / direct.
 import argparse
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 from sklearn.ensemble import ExtraTreesRegressor
@@ -25,6 +24,8 @@ from skmdl.datasets import load_task
 from skmdl.descriptors import CompositionFeaturizer
 from skmdl.library.recipes import transfer_exclusions
 from skmdl.transfer import TransferRegressor
+
+from _results import write_result  # benchmarks/_results.py
 
 TASKS = ["aflow_ael_bulk_modulus_vrh", "aflow_ael_shear_modulus_vrh", "mp_mu_b",
          "matbench_jdft2d", "matbench_phonons", "matbench_dielectric"]
@@ -81,9 +82,7 @@ def main():
               f"{len(wins)} ({', '.join(good) or 'none'})"]
     text = "\n".join(lines)
     print(text)
-    out = Path(__file__).parent / "results" / "transfer_learning_curves.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text + "\n")
+    write_result("transfer_learning_curves.md", text)
 
 
 if __name__ == "__main__":

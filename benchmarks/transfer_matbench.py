@@ -19,7 +19,6 @@ transfer model (CV-calibrated, --intervals). Hyperparameters are fixed a priori.
 import argparse
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 from sklearn.ensemble import ExtraTreesRegressor, HistGradientBoostingRegressor
@@ -29,6 +28,8 @@ from skmdl.datasets import load_task, matbench_folds
 from skmdl.descriptors import CompositionFeaturizer
 from skmdl.library import BENCHMARK_TARGETS, ModelLibrary
 from skmdl.transfer import TransferRegressor
+
+from _results import write_result  # benchmarks/_results.py
 
 LEADERBOARD = {"matbench_steels": ("MODNet", 87.76, "MPa"),
                "matbench_expt_gap": ("best", 0.33, "eV")}
@@ -110,9 +111,7 @@ def main():
         lines.append("")
     text = "\n".join(lines)
     print(text)
-    out = Path(__file__).parent / "results" / f"transfer_{'+'.join(args.tasks)}.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text + "\n")
+    write_result(f"transfer_{'+'.join(args.tasks)}.md", text)
 
 
 if __name__ == "__main__":
