@@ -14,7 +14,6 @@ Prints MAE (mean over repeats) and the ratio transfer / direct.
 
 import argparse
 import os
-import time
 
 import numpy as np
 from sklearn.ensemble import ExtraTreesRegressor

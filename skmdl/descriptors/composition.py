@@ -13,7 +13,7 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
@@ -216,13 +216,17 @@ def element_statistics(table, cols, amounts, counts, stats, chunk_size=20000):
     return out
 
 
+def _row_fractions(amounts, counts):
+    """(row of each entry, its fraction within the row, row starts) of concatenated amounts."""
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    row = np.repeat(np.arange(len(counts)), counts)
+    return row, amounts / np.add.reduceat(amounts, starts)[row], starts
+
+
 def stoichiometry_norms(amounts, counts, ps=STOICHIOMETRY_P):
     """matminer ``Stoichiometry`` features: number of elements (p=0) and p-norms of fractions."""
-    n = len(counts)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    row = np.repeat(np.arange(n), counts)
-    frac = amounts / np.add.reduceat(amounts, starts)[row]
-    out = np.empty((n, len(ps)))
+    _, frac, starts = _row_fractions(amounts, counts)
+    out = np.empty((len(counts), len(ps)))
     for k, p in enumerate(ps):
         if p == 0:
             out[:, k] = counts
@@ -414,9 +418,7 @@ class CompositionFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerM
     def _fractions(self, cols, amounts, counts):
         z_of = np.array([ATOMIC_NUMBER[e] - 1 for e in self.table_.index])
         z = z_of[cols]
-        row = np.repeat(np.arange(len(counts)), counts)
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        frac = amounts / np.add.reduceat(amounts, starts)[row]
+        row, frac, _ = _row_fractions(amounts, counts)
         out = np.zeros((len(counts), len(ELEMENTS)))
         np.add.at(out, (row, z), frac)
         return out[:, : len(FRACTION_ELEMENTS)]

@@ -31,7 +31,7 @@ def signature(arch: dict) -> tuple:
 
 def train_mlp_group(F_tr, y_tr, F_va, y_va, F_te, y_te, archs, config, device="cpu"):
     """Train ``len(archs)`` same-shaped MLPs together; returns ``[(state, info), ...]``."""
-    from .builder import _metrics
+    from .builder import _metrics, scaling
 
     sig = {signature(a) for a in archs}
     if len(sig) != 1:
@@ -40,11 +40,7 @@ def train_mlp_group(F_tr, y_tr, F_va, y_va, F_te, y_te, archs, config, device="c
     K = len(archs)
     hidden, activation, dropout, bs = archs[0]["hidden"], archs[0]["activation"], \
         archs[0]["dropout"], archs[0]["batch_size"]
-    x_mean = np.nanmean(F_tr, axis=0)
-    x_scale = np.nanstd(F_tr, axis=0)
-    x_mean = np.where(np.isfinite(x_mean), x_mean, 0.0)
-    x_scale = np.where(np.isfinite(x_scale) & (x_scale > 1e-12), x_scale, 1.0)
-    y_mean, y_scale = float(np.mean(y_tr)), float(np.std(y_tr)) or 1.0
+    x_mean, x_scale, y_mean, y_scale = scaling(F_tr, y_tr)
 
     models = []
     for a in archs:  # same initialisation as the one-by-one trainer

@@ -133,6 +133,18 @@ def _metrics(y, pred) -> dict:
     }
 
 
+def scaling(F_tr, y_tr):
+    """Input and output standardization of a training set: (x_mean, x_scale, y_mean, y_scale).
+
+    NaN-only or constant inputs get mean 0 / scale 1; a constant target scale 1.
+    """
+    x_mean = np.nanmean(F_tr, axis=0)
+    x_scale = np.nanstd(F_tr, axis=0)
+    x_mean = np.where(np.isfinite(x_mean), x_mean, 0.0)
+    x_scale = np.where(np.isfinite(x_scale) & (x_scale > 1e-12), x_scale, 1.0)
+    return x_mean, x_scale, float(np.mean(y_tr)), float(np.std(y_tr)) or 1.0
+
+
 def train_mlp(F_tr, y_tr, F_va, y_va, F_te, y_te, arch: dict, config: TrainingConfig,
               device: str = "cpu"):
     """Train one MLP; returns ``(state_dict as numpy arrays, info dict)``.
@@ -148,11 +160,7 @@ def train_mlp(F_tr, y_tr, F_va, y_va, F_te, y_te, arch: dict, config: TrainingCo
         t0 = time.perf_counter()
         torch.manual_seed(arch["torch_seed"])
         gen = torch.Generator().manual_seed(arch["torch_seed"])
-        x_mean = np.nanmean(F_tr, axis=0)
-        x_scale = np.nanstd(F_tr, axis=0)
-        x_mean = np.where(np.isfinite(x_mean), x_mean, 0.0)
-        x_scale = np.where(np.isfinite(x_scale) & (x_scale > 1e-12), x_scale, 1.0)
-        y_mean, y_scale = float(np.mean(y_tr)), float(np.std(y_tr)) or 1.0
+        x_mean, x_scale, y_mean, y_scale = scaling(F_tr, y_tr)
         model = MLP(F_tr.shape[1], arch["hidden"], arch["activation"], arch["dropout"])
         with torch.no_grad():
             model.x_mean.copy_(torch.as_tensor(x_mean))

@@ -33,6 +33,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..library.library import ModelLibrary
 from ..utils._base import MaterialsInputMixin
+from .estimators import check_regression_target
 from .featurizer import SourceModels, resolve_library
 
 
@@ -162,11 +163,7 @@ class AffineTransferRegressor(MaterialsInputMixin, RegressorMixin, BaseEstimator
         from sklearn.base import clone
         from sklearn.utils import check_random_state
 
-        y = np.asarray(y, dtype=np.float64)
-        if y.ndim != 1 or len(y) != len(X):
-            raise ValueError(f"y must be 1-d with one value per item of X ({len(X)})")
-        if not np.isfinite(y).all():
-            raise ValueError("y contains NaN or infinite values")
+        y = check_regression_target(X, y)
         if not len(self.sources):
             raise ValueError("AffineTransferRegressor needs at least one source model id")
         rs = check_random_state(self.random_state)

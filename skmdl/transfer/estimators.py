@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context, clone
@@ -32,6 +32,24 @@ from sklearn.utils.validation import check_is_fitted
 from ..library.library import ModelLibrary
 from ..utils._base import MaterialsInputMixin
 from .featurizer import SourceModels, resolve_library
+
+
+def check_target(X, y):
+    """y as a 1-d array with one value per input item."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-d, got shape {y.shape}")
+    if len(y) != len(X):
+        raise ValueError(f"X has {len(X)} items but y has {len(y)}")
+    return y
+
+
+def check_regression_target(X, y):
+    """:func:`check_target` plus float dtype and finite values."""
+    y = check_target(X, y).astype(np.float64)
+    if not np.isfinite(y).all():
+        raise ValueError("y contains NaN or infinite values")
+    return y
 
 
 def _default_head(random_state):
@@ -183,12 +201,7 @@ class _TransferBase(MaterialsInputMixin, BaseEstimator):
         """Hook for subclass-specific fitting (interval calibration)."""
 
     def _validate_target(self, X, y):
-        y = np.asarray(y)
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-d, got shape {y.shape}")
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} items but y has {len(y)}")
-        return y
+        return check_target(X, y)
 
 
 class TransferRegressor(RegressorMixin, _TransferBase):
@@ -272,10 +285,7 @@ class TransferRegressor(RegressorMixin, _TransferBase):
         return _default_head(seed)
 
     def _validate_target(self, X, y):
-        y = super()._validate_target(X, y).astype(np.float64)
-        if not np.isfinite(y).all():
-            raise ValueError("y contains NaN or infinite values")
-        return y
+        return check_regression_target(X, y)
 
     def _after_fit(self, heads, designs, y, seed):
         # calibration for intervals: CV predictions of the whole ensemble

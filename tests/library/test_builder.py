@@ -6,7 +6,6 @@ import sys
 import textwrap
 import time
 
-import numpy as np
 import pytest
 
 from skmdl.library import ModelLibrary, SourceTask, build

@@ -1,7 +1,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from skmdl.library import ModelLibrary
 from skmdl.transfer import AffineTransferRegressor

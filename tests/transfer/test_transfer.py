@@ -6,7 +6,6 @@ import pytest
 from sklearn.base import clone
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
-from sklearn.pipeline import Pipeline
 
 from skmdl.library import ModelLibrary
 from skmdl.transfer import PretrainedFeaturizer, TransferRegressor
