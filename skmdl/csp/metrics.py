@@ -1,0 +1,115 @@
+"""Is a predicted crystal the true one? Structure matching, fingerprint distance, success@k.
+
+The two success criteria of the CSP benchmarks (CSPML, ShotgunCSP): pymatgen's
+``StructureMatcher(ltol=0.3, stol=0.5, angle_tol=10)`` and the Euclidean distance
+between matminer ``SiteStatsFingerprint(CrystalNNFingerprint.from_preset("ops"))``
+vectors (a match when ≤ 0.2).
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import lru_cache
+
+import numpy as np
+from pymatgen.analysis.structure_matcher import StructureMatcher
+
+#: fingerprint distance at or below which two structures count as the same
+FINGERPRINT_THRESHOLD = 0.2
+
+
+@lru_cache(maxsize=1)
+def _matcher():
+    return StructureMatcher(ltol=0.3, stol=0.5, angle_tol=10)
+
+
+@lru_cache(maxsize=1)
+def _fingerprinter():
+    from matminer.featurizers.site import CrystalNNFingerprint
+    from matminer.featurizers.structure import SiteStatsFingerprint
+
+    return SiteStatsFingerprint(CrystalNNFingerprint.from_preset("ops"),
+                                stats=("mean", "std_dev", "minimum", "maximum"))
+
+
+def _structure(s):
+    return getattr(s, "structure", s)  # accept Candidate records too
+
+
+def structure_match(pred, true) -> bool:
+    """Whether ``pred`` matches ``true`` under StructureMatcher(ltol=0.3, stol=0.5, angle_tol=10).
+
+    Compositions must agree (as reduced formulas); the cells may be different
+    supercells and volumes (the matcher scales them).
+
+    Examples
+    --------
+    >>> from pymatgen.core import Lattice, Structure
+    >>> nacl = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"],
+    ...                                  [[0, 0, 0], [0.5, 0.5, 0.5]])
+    >>> big = nacl.make_supercell([2, 1, 1], in_place=False)
+    >>> structure_match(big, nacl)
+    True
+    """
+    pred, true = _structure(pred), _structure(true)
+    if pred.composition.reduced_composition != true.composition.reduced_composition:
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return bool(_matcher().fit(pred, true))
+
+
+def structure_fingerprint(structure) -> np.ndarray:
+    """The local-environment fingerprint (SiteStatsFingerprint of CrystalNN 'ops')."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return np.asarray(_fingerprinter().featurize(_structure(structure)), dtype=float)
+
+
+def fingerprint_distance(pred, true) -> float:
+    """Euclidean distance between the local-environment fingerprints of two structures.
+
+    ``pred`` and ``true`` may be Structures or precomputed fingerprint vectors.
+    """
+    a = pred if isinstance(pred, np.ndarray) else structure_fingerprint(pred)
+    b = true if isinstance(true, np.ndarray) else structure_fingerprint(true)
+    return float(np.linalg.norm(np.nan_to_num(a) - np.nan_to_num(b)))
+
+
+def first_match_rank(candidates, true, criterion="match") -> int | None:
+    """1-based rank of the first candidate that counts as ``true`` (None if none does).
+
+    ``criterion`` is ``"match"`` (StructureMatcher), ``"fingerprint"`` (distance
+    ≤ 0.2) or ``"either"``.
+    """
+    if criterion not in ("match", "fingerprint", "either"):
+        raise ValueError(f"criterion must be 'match', 'fingerprint' or 'either', got {criterion!r}")
+    fp_true = structure_fingerprint(true) if criterion != "match" else None
+    for rank, cand in enumerate(candidates, start=1):
+        if criterion != "fingerprint" and structure_match(cand, true):
+            return rank
+        if criterion != "match":
+            same_comp = (_structure(cand).composition.reduced_composition
+                         == _structure(true).composition.reduced_composition)
+            if same_comp and fingerprint_distance(cand, fp_true) <= FINGERPRINT_THRESHOLD:
+                return rank
+    return None
+
+
+def success_at_k(ranked_lists, trues, k=10, criterion="match") -> float:
+    """Fraction of targets whose true structure is among the first ``k`` candidates.
+
+    Parameters
+    ----------
+    ranked_lists : list of lists of Structure or Candidate, best first, one list per target
+    trues : list of Structure, the true structure of each target
+    k : int
+    criterion : {"match", "fingerprint", "either"}
+    """
+    if len(ranked_lists) != len(trues):
+        raise ValueError(f"{len(ranked_lists)} candidate lists for {len(trues)} true structures")
+    if not trues:
+        return float("nan")
+    hits = [first_match_rank(list(c)[:k], t, criterion) is not None
+            for c, t in zip(ranked_lists, trues)]
+    return float(np.mean(hits))
