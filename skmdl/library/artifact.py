@@ -88,20 +88,35 @@ class MLP(nn.Module):
         return self.forward_scaled(self.standardize(x)) * self.y_scale + self.y_mean
 
     def activations(self, x, layers=None):
-        """Hidden activations (after the nonlinearity) of the chosen layers (0-based, -1 = last)."""
+        """Activations of the chosen layers.
+
+        ``layers`` holds 0-based hidden-layer indices (after the nonlinearity;
+        -1 = last hidden layer) and/or ``"output"``, the network's prediction
+        of its own property in the source units. ``None``: all hidden layers.
+        """
         n = len(self.hidden)
-        layers = list(range(n)) if layers is None else [int(i) for i in layers]
-        bad = [i for i in layers if not -n <= i < n]
+        layers = list(range(n)) if layers is None else list(layers)
+        bad = [i for i in layers if i != "output" and not (
+            isinstance(i, (int, np.integer)) and -n <= i < n)]
         if bad:
-            raise ValueError(f"layers {bad} out of range: the model has {n} hidden layers")
-        layers = [i % n for i in layers]
+            raise ValueError(f"layers {bad} out of range: the model has {n} hidden layers "
+                             "(use 0..n-1, negative indices or 'output')")
+        keys = [i if i == "output" else int(i) % n for i in layers]
         out, z = {}, self.standardize(x)
         for i, layer in enumerate(self.hidden):
             z = self.act(layer(z))
-            if i in layers:
+            if i in keys:
                 out[i] = z
             z = self.drop(z)
-        return [out[i] for i in layers]
+        if "output" in keys:
+            out["output"] = self.out(z) * self.y_scale + self.y_mean
+        return [out[k] for k in keys]
+
+    def layer_width(self, layer):
+        """Width of a hidden layer index or of ``"output"``."""
+        if layer == "output":
+            return self.out.out_features
+        return self.hidden[int(layer) % len(self.hidden)].out_features
 
 
 def _json_default(obj):

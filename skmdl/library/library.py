@@ -288,7 +288,10 @@ class ModelLibrary:
 
 
 def module_hidden(module, F, layers=(-1,), batch_size=65536):
-    """Activations of ``layers`` of ``module`` for a feature matrix ``F`` (float32 ndarray)."""
+    """Activations of ``layers`` of ``module`` for a feature matrix ``F`` (float32 ndarray).
+
+    ``layers``: hidden-layer indices and/or ``"output"`` (see ``MLP.activations``).
+    """
     import torch
 
     F = torch.as_tensor(np.asarray(F), dtype=torch.float32)
@@ -296,7 +299,7 @@ def module_hidden(module, F, layers=(-1,), batch_size=65536):
         blocks = [torch.cat(module.activations(F[i:i + batch_size], layers), dim=1)
                   for i in range(0, len(F), batch_size)]
     if not blocks:
-        width = sum(module.hidden[i].out_features for i in layers)
+        width = sum(module.layer_width(i) for i in layers)
         return np.empty((0, width), dtype=np.float32)
     return torch.cat(blocks).numpy()
 

@@ -3,6 +3,7 @@
 from .affine import AffineTransferRegressor
 from .estimators import TransferClassifier, TransferRegressor
 from .featurizer import PretrainedFeaturizer
+from .splits import ExtrapolationSplit
 
-__all__ = ["AffineTransferRegressor", "PretrainedFeaturizer", "TransferClassifier",
+__all__ = ["AffineTransferRegressor", "ExtrapolationSplit", "PretrainedFeaturizer", "TransferClassifier",
            "TransferRegressor"]

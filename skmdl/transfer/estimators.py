@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..library.library import ModelLibrary
 from ..utils._base import MaterialsInputMixin
-from .featurizer import SourceModels, resolve_library
+from .featurizer import SourceModels, as_layers, resolve_library
 
 
 def check_target(X, y):
@@ -70,13 +70,14 @@ class _TransferBase(MaterialsInputMixin, BaseEstimator):
         "sources": [StrOptions({"auto"}), list, tuple],
         "library": [None, str, os.PathLike, ModelLibrary],
         "n_sources": [Interval(Integral, 1, None, closed="left")],
-        "layers": [list, tuple, Integral],
+        "layers": [list, tuple, Integral, StrOptions({"output"})],
         "head": [None, HasMethods(["fit", "predict"])],
         "descriptors": [StrOptions({"source", "none"}), HasMethods(["fit", "transform"])],
         "kind": [str],
         "exclude_tasks": [list, tuple],
         "exclude_quantities": [list, tuple],
-        "screening_cv": [Interval(Integral, 2, None, closed="left")],
+        "screening_cv": [Interval(Integral, 2, None, closed="left"),
+                         HasMethods(["split", "get_n_splits"])],
         "calibration_cv": [None, Interval(Integral, 2, None, closed="left")],
         "mode": [StrOptions({"frozen", "finetune"})],
         "finetune_params": [None, dict],
@@ -147,7 +148,7 @@ class _TransferBase(MaterialsInputMixin, BaseEstimator):
         y = self._validate_target(X, y)
         lib = resolve_library(self.library)
         ids = self._candidates(lib)
-        self._layers = [self.layers] if isinstance(self.layers, Integral) else list(self.layers)
+        self._layers = as_layers(self.layers)
         self._models = SourceModels(lib, ids, n_jobs=None)
         self._descriptors = None
         if not isinstance(self.descriptors, str):
@@ -159,7 +160,9 @@ class _TransferBase(MaterialsInputMixin, BaseEstimator):
         import pandas as pd
 
         if len(ids) > self.n_sources:
-            cv = self._cv(self.screening_cv, y, seed)
+            cv = self.screening_cv
+            if isinstance(cv, Integral):
+                cv = self._cv(cv, y, seed)
             losses = Parallel(n_jobs=self.n_jobs)(
                 delayed(self._screen_loss)(self._models.hidden(i, F, self._layers), y, cv)
                 for i in ids
@@ -216,8 +219,9 @@ class TransferRegressor(RegressorMixin, _TransferBase):
         ``None`` is the embedded default library.
     n_sources : int, default=5
         Number of screened sources kept; each gives one ensemble member.
-    layers : sequence of int, default=(-1,)
-        Hidden layers used as features.
+    layers : int, "output" or sequence of them, default=(-1,)
+        Hidden layers used as features; ``"output"`` adds the source model's
+        prediction of its own property (see :class:`PretrainedFeaturizer`).
     head : regressor, default=None
         Fitted on [descriptors, hidden features] of one source. ``None``:
         ``ExtraTreesRegressor(n_estimators=300, max_features=0.3)``.
@@ -231,8 +235,10 @@ class TransferRegressor(RegressorMixin, _TransferBase):
     exclude_tasks, exclude_quantities : sequence of str, default=()
         Source models trained on these data sets / physical quantities are
         not candidates (use them to rule out the target's own property).
-    screening_cv : int, default=5
-        Folds of the inner CV that ranks candidate sources.
+    screening_cv : int or CV splitter, default=5
+        Folds of the inner CV that ranks candidate sources (shuffled K-fold),
+        or a splitter, e.g. :class:`~skmdl.transfer.ExtrapolationSplit` to
+        rank sources by how well they extrapolate.
     calibration_cv : int or None, default=5
         Folds used to calibrate ``predict_interval``; ``None`` skips it.
     mode : {"frozen", "finetune"}, default="frozen"
@@ -277,8 +283,8 @@ class TransferRegressor(RegressorMixin, _TransferBase):
 
     @staticmethod
     def _screen_loss(H, y, cv):
-        pred = cross_val_predict(_screen_model(), H, y, cv=cv)
-        return float(np.abs(pred - y).mean())
+        return _cv_loss(_screen_model(), H, y, cv, "predict",
+                        lambda yt, p: float(np.abs(p - yt).mean()))
 
     @staticmethod
     def _default_head(seed):
@@ -340,6 +346,21 @@ class TransferRegressor(RegressorMixin, _TransferBase):
         mean, std = self.predict(X, return_std=True)
         half = q * np.maximum(std, self._sd_floor)
         return np.column_stack([mean - half, mean + half])
+
+
+def _cv_loss(model, H, y, cv, method, loss):
+    """Mean validation loss of ``model`` over the splits of ``cv`` (any splitter,
+    not only partitions: :class:`ExtrapolationSplit` validates on a tail)."""
+    losses = []
+    for train, test in cv.split(H, y):
+        fitted = clone(model).fit(H[train], y[train])
+        out = getattr(fitted, method)(H[test])
+        if method == "predict_proba" and out.shape[1] < len(np.unique(y)):
+            full = np.zeros((len(test), len(np.unique(y))))
+            full[:, fitted.classes_] = out
+            out = full
+        losses.append(loss(y[test], out))
+    return float(np.mean(losses))
 
 
 def _fit_head(head, D, y):
@@ -426,8 +447,12 @@ exclude_quantities, screening_cv, n_jobs, random_state
         from sklearn.metrics import log_loss
 
         model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
-        proba = cross_val_predict(model, H, y, cv=cv, method="predict_proba")
-        return float(log_loss(y, proba, labels=np.arange(proba.shape[1])))
+        labels = np.unique(y)
+
+        def loss(yt, proba):  # a fold may miss a class: map its columns onto all labels
+            return float(log_loss(yt, proba, labels=labels))
+
+        return _cv_loss(model, H, y, cv, "predict_proba", loss)
 
     @staticmethod
     def _default_head(seed):

@@ -9,6 +9,7 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..library.library import ModelLibrary, module_hidden
@@ -60,9 +61,21 @@ class SourceModels:
         return module_hidden(self.modules[model_id], F_by_spec[self.spec_of[model_id]], layers)
 
     def widths(self, model_id, layers) -> list:
-        hidden = self.modules[model_id].hidden
-        n = len(hidden)
-        return [(i % n, hidden[i % n].out_features) for i in layers]
+        """``(layer, width)`` per requested layer, hidden indices made non-negative."""
+        module = self.modules[model_id]
+        n = len(module.hidden)
+        return [(i if i == "output" else i % n, module.layer_width(i)) for i in layers]
+
+
+def as_layers(layers) -> list:
+    """``layers`` parameter -> list: an int or ``"output"`` alone, or a sequence of them."""
+    if isinstance(layers, (Integral, str)):
+        layers = [layers]
+    layers = list(layers)
+    bad = [v for v in layers if v != "output" and not isinstance(v, Integral)]
+    if bad or not layers:
+        raise ValueError(f"layers must be hidden-layer indices and/or 'output', got {layers!r}")
+    return layers
 
 
 class PretrainedFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin,
@@ -77,8 +90,12 @@ class PretrainedFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMi
     ----------
     models : str or list of str
         Model ids of the library (see ``ModelLibrary.search``).
-    layers : sequence of int, default=(-1,)
+    layers : int, "output" or sequence of them, default=(-1,)
         Hidden layers to output, 0-based; negative counts from the last.
+        ``"output"`` adds each model's prediction of its own source property
+        (a single, physically named feature per model, e.g. a predicted
+        shear modulus; linear heads on these extrapolate best in
+        ``benchmarks/ltc_extrapolation.py``).
     library : None, str, Path or ModelLibrary, default=None
         The model library: ``None`` for the embedded default library, a folder
         or a URL. Models are loaded in ``fit``, so cloning is cheap.
@@ -89,7 +106,7 @@ class PretrainedFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMi
     ----------
     model_ids_ : list of str
     feature_names_out_ : ndarray of str
-        ``"{model_id}:{layer}:{unit}"``.
+        ``"{model_id}:{layer}:{unit}"`` (``layer`` is ``output`` for the predictions).
 
     Examples
     --------
@@ -104,7 +121,7 @@ class PretrainedFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMi
 
     _parameter_constraints = {
         "models": [str, list, tuple],
-        "layers": [list, tuple, Integral],
+        "layers": [list, tuple, Integral, StrOptions({"output"})],
         "library": [None, str, os.PathLike, ModelLibrary],
         "n_jobs": [Integral, None],
     }
@@ -121,7 +138,7 @@ class PretrainedFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMi
         ids = [self.models] if isinstance(self.models, str) else list(self.models)
         if not ids:
             raise ValueError("PretrainedFeaturizer needs at least one model id")
-        layers = [self.layers] if isinstance(self.layers, Integral) else list(self.layers)
+        layers = as_layers(self.layers)
         lib = resolve_library(self.library)
         self.sources_ = SourceModels(lib, ids, n_jobs=self.n_jobs)
         self.model_ids_ = ids

@@ -185,3 +185,54 @@ def test_finetune_mode(tiny_library, target):
     assert not np.allclose(module.out.weight.detach().numpy(), tuned.out.weight.detach().numpy())
     restored = pickle.loads(pickle.dumps(m))
     np.testing.assert_allclose(restored.predict(X[90:95]), m.predict(X[90:95]), rtol=1e-6)
+
+
+def test_output_layer_is_the_source_prediction(tiny_library):
+    lib = ModelLibrary(tiny_library)
+    X = ["Fe2O3", "NaCl", "LiCoO2", "GaAs"]
+    f = PretrainedFeaturizer(models=["toy_a-000", "toy_b-001"], layers="output",
+                             library=str(tiny_library)).fit()
+    assert list(f.get_feature_names_out()) == ["toy_a-000:output:0", "toy_b-001:output:0"]
+    H = f.transform(X)
+    np.testing.assert_allclose(H[:, 0], lib.predict("toy_a-000", X), rtol=1e-6)
+    np.testing.assert_allclose(H[:, 1], lib.predict("toy_b-001", X), rtol=1e-6)
+    both = PretrainedFeaturizer(models="toy_a-000", layers=[-1, "output"],
+                                library=str(tiny_library)).fit().transform(X)
+    np.testing.assert_allclose(both[:, -1], H[:, 0], rtol=1e-6)
+    with pytest.raises(ValueError, match="out of range"):
+        PretrainedFeaturizer(models="toy_a-000", layers=[7],
+                             library=str(tiny_library)).fit().transform(X)
+    with pytest.raises(ValueError, match="'output'"):
+        PretrainedFeaturizer(models="toy_a-000", layers=["last"],
+                             library=str(tiny_library)).fit()
+
+
+def test_extrapolation_split():
+    from skmdl.transfer import ExtrapolationSplit
+
+    y = np.arange(100.0)[::-1]
+    splits = list(ExtrapolationSplit(fractions=(0.1, 0.25)).split(y, y))
+    assert [len(te) for _, te in splits] == [10, 25]
+    for tr, te in splits:
+        assert y[te].min() > y[tr].max()  # validation strictly above training
+        assert len(np.intersect1d(tr, te)) == 0 and len(tr) + len(te) == 100
+    lower = list(ExtrapolationSplit(fractions=0.1, tail="lower").split(y, y))
+    assert set(y[lower[0][1]]) == set(range(10))
+    with pytest.raises(ValueError, match="fractions"):
+        ExtrapolationSplit(fractions=(1.5,)).get_n_splits()
+    with pytest.raises(ValueError, match="needs y"):
+        next(ExtrapolationSplit().split(y))
+
+
+def test_screening_with_a_splitter(tiny_library, target):
+    from skmdl.transfer import ExtrapolationSplit
+
+    X, y = target
+    model = TransferRegressor(library=str(tiny_library), n_sources=1, head=Ridge(),
+                              layers=[-1, "output"], screening_cv=ExtrapolationSplit(),
+                              calibration_cv=None, random_state=0).fit(X, y)
+    assert model.screening_["cv_mae"].notna().all()
+    # the score is the mean MAE on the top 10 % and top 20 % of y
+    cv = model.screening_.set_index("id")["cv_mae"]
+    assert len(cv) == len(ModelLibrary(tiny_library).search())
+    assert model.predict(X[:5]).shape == (5,)
