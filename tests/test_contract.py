@@ -16,7 +16,8 @@ from sklearn.base import BaseEstimator
 from sklearn.linear_model import Ridge
 
 import skmdl
-from skmdl.descriptors import CompositionFeaturizer
+from skmdl.descriptors import (CompositionFeaturizer, MACCSKeys, MorganFingerprint,
+                               RDKitDescriptors)
 from sklearn.linear_model import LogisticRegression
 
 from skmdl.transfer import (AffineTransferRegressor, PretrainedFeaturizer, TransferClassifier,
@@ -30,6 +31,11 @@ FORMULAS = pd.Series(
     index=range(100, 112),
 )
 TARGET = np.linspace(0.0, 3.0, len(FORMULAS))
+SMILES = pd.Series(["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "C1CCC(CC1)N", "O=C=O", "CC#N"],
+                   index=range(200, 206))
+#: polymer repeat units ('*' = connection points)
+REPEAT_UNITS = pd.Series(["*CC*", "*CC(*)c1ccccc1", "*CCO*", "*C(C)C*", "*c1ccc(O*)cc1"],
+                         index=range(300, 305))
 #: the tiny library's descriptor matrix of FORMULAS (input of SourceFineTuner)
 DESCRIPTORS = CompositionFeaturizer(stats=["mean", "max"]).fit().transform(FORMULAS)
 
@@ -45,6 +51,13 @@ EXAMPLES = [
     ("all-oliynyk", lambda lib: CompositionFeaturizer(
         stats="all", stoichiometry=True, element_fractions=True, elements="oliynyk"),
      FORMULAS, None),
+    ("rdkit", lambda lib: RDKitDescriptors(descriptors=["MolWt", "TPSA", "qed", "Ipc"]),
+     SMILES, None),
+    ("rdkit-polymer", lambda lib: RDKitDescriptors(polymer="cyclize"), REPEAT_UNITS, None),
+    ("morgan", lambda lib: MorganFingerprint(n_bits=256), SMILES, None),
+    ("morgan-oligomer", lambda lib: MorganFingerprint(n_bits=128, polymer="oligomer"),
+     REPEAT_UNITS, None),
+    ("maccs", lambda lib: MACCSKeys(polymer="cap"), REPEAT_UNITS, None),
     ("pretrained", lambda lib: PretrainedFeaturizer(models=["toy_a-000", "toy_b-001"],
                                                     layers=[0, -1], library=lib),
      FORMULAS, None),

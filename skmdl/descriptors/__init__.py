@@ -3,11 +3,19 @@
 from ._formula import FormulaError, parse_formula
 from .composition import CompositionFeaturizer
 from .elements import ELEMENT_TABLES, load_element_table
+from .molecule import (MACCSKeys, MorganFingerprint, RDKitDescriptors, parse_molecule,
+                       polymerize, rdkit_descriptor_names)
 
 __all__ = [
     "CompositionFeaturizer",
     "ELEMENT_TABLES",
     "FormulaError",
     "load_element_table",
+    "MACCSKeys",
+    "MorganFingerprint",
+    "parse_molecule",
+    "polymerize",
+    "RDKitDescriptors",
+    "rdkit_descriptor_names",
     "parse_formula",
 ]
