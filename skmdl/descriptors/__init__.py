@@ -5,16 +5,21 @@ from .composition import CompositionFeaturizer
 from .elements import ELEMENT_TABLES, load_element_table
 from .molecule import (MACCSKeys, MorganFingerprint, RDKitDescriptors, parse_molecule,
                        polymerize, rdkit_descriptor_names)
+from .structure import (CHGNetEmbedding, OrbitalFieldMatrixFeaturizer,
+                        RadialDistributionFeaturizer)
 
 __all__ = [
+    "CHGNetEmbedding",
     "CompositionFeaturizer",
     "ELEMENT_TABLES",
     "FormulaError",
     "load_element_table",
     "MACCSKeys",
     "MorganFingerprint",
+    "OrbitalFieldMatrixFeaturizer",
     "parse_molecule",
     "polymerize",
+    "RadialDistributionFeaturizer",
     "RDKitDescriptors",
     "rdkit_descriptor_names",
     "parse_formula",

@@ -1,0 +1,218 @@
+"""Crystal-structure inputs: reading them, and the transform loop shared by the structure featurizers.
+
+Accepted items are pymatgen ``Structure`` objects, CIF text, and paths (``str``
+or ``os.PathLike``) to a structure file pymatgen can read (CIF, POSCAR, ...).
+Every item is checked on its own; a bad item becomes a :class:`StructureError`
+carrying the reason, so the caller can name the item and its row.
+
+pymatgen is imported lazily: ``import skmdl.descriptors`` stays as cheap as
+the composition featurizer needs.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_is_fitted
+
+from ..utils._base import FeatureNamesMixin, MaterialsInputMixin
+
+#: items from which ``n_jobs`` != 1 featurizes in parallel processes (below
+#: that, starting workers costs more than it saves)
+PARALLEL_MIN = 64
+
+
+class StructureError(ValueError):
+    """An input that is not a usable crystal structure."""
+
+
+def as_items(X) -> list:
+    """Inputs as a Python list, without coercing them through numpy."""
+    if isinstance(X, (str, os.PathLike)) or _is_structure(X):
+        raise ValueError(
+            f"expected a sequence of structures, got a single {type(X).__name__}; "
+            "wrap it in a list"
+        )
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"expected one column of structures, got a DataFrame with {X.shape[1]} columns"
+            )
+        X = X.iloc[:, 0]
+    if isinstance(X, pd.Series):
+        return X.tolist()
+    if isinstance(X, np.ndarray):
+        if X.ndim == 2 and X.shape[1] == 1:
+            X = X[:, 0]
+        if X.ndim != 1:
+            raise ValueError(f"expected a 1-d sequence of structures, got shape {X.shape}")
+        return X.tolist()
+    try:
+        return list(X)
+    except TypeError:
+        raise ValueError(f"expected a sequence of structures, got {type(X).__name__}") from None
+
+
+def _is_structure(obj) -> bool:
+    # duck-typed so that pymatgen is not imported just to check a type
+    return type(obj).__module__.startswith("pymatgen") and hasattr(obj, "lattice") \
+        and hasattr(obj, "frac_coords")
+
+
+def _looks_like_cif_text(s: str) -> bool:
+    return "\n" in s or s.lstrip().startswith("data_")
+
+
+def describe(item) -> str:
+    """A short, readable name of an input item for error messages."""
+    if _is_structure(item):
+        try:
+            return f"Structure({item.composition.reduced_formula}, {len(item)} sites)"
+        except Exception:  # noqa: BLE001 - an empty or odd structure
+            return f"{type(item).__name__}({len(item)} sites)"
+    if isinstance(item, str) and _looks_like_cif_text(item):
+        first = next((ln.strip() for ln in item.splitlines() if ln.strip()), "")
+        return f"CIF text starting {first[:40]!r}"
+    text = repr(item)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def to_structure(item):
+    """One input item as an ordered, non-empty pymatgen ``Structure``.
+
+    Raises
+    ------
+    StructureError
+        With the reason: unreadable CIF text or file, missing file, no sites,
+        partial occupancies, or an object that is not a structure.
+    """
+    from pymatgen.core import IStructure, Structure
+
+    if isinstance(item, IStructure):  # Structure is a subclass
+        s = item
+    elif isinstance(item, (str, os.PathLike)):
+        s = _read(item, Structure)
+    else:
+        raise StructureError(
+            "expected a pymatgen Structure, CIF text or a path to a structure file, "
+            f"got {type(item).__name__}"
+        )
+    if len(s) == 0:
+        raise StructureError("the structure has no sites")
+    if not s.is_ordered:
+        raise StructureError("disordered structure (partial occupancies) is not supported")
+    if not s.lattice.volume > 0:
+        raise StructureError("the lattice has zero volume")
+    return s
+
+
+def _read(item, Structure):
+    text = os.fspath(item)
+    cif_text = isinstance(item, str) and _looks_like_cif_text(item)
+    if not cif_text and not os.path.isfile(text):
+        raise StructureError(f"no such file: {text!r}")
+    try:
+        with warnings.catch_warnings():
+            # pymatgen warns about every rounded occupancy and missing tag
+            warnings.simplefilter("ignore")
+            if cif_text:
+                return Structure.from_str(text, fmt="cif")
+            return Structure.from_file(text)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad input
+        what = "CIF text" if cif_text else "file"
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StructureError(f"cannot read the {what}: {reason}") from None
+
+
+def load_structures(items) -> list:
+    """Each item as a Structure, or the StructureError that says why not."""
+    out = []
+    for it in items:
+        try:
+            out.append(to_structure(it))
+        except StructureError as exc:
+            out.append(exc)
+    return out
+
+
+def report_errors(errors: dict, items: list, policy: str, stacklevel: int = 3) -> None:
+    """Raise for the first failing row (``policy="raise"``) or warn with the count."""
+    if not errors:
+        return
+    if policy == "raise":
+        i = min(errors)
+        raise ValueError(f"cannot featurize {describe(items[i])} (row {i}): {errors[i]}")
+    warnings.warn(
+        f"{len(errors)} of {len(items)} structures could not be featurized; their rows are NaN",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
+
+
+class StructureFeaturizerBase(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin,
+                              BaseEstimator):
+    """``transform`` for featurizers that map one structure to one fixed-length vector.
+
+    Subclasses set ``feature_names_out_`` in ``fit`` and implement
+    ``_featurize_one(structure) -> 1-d array``; a ``StructureError`` (or
+    ``ValueError``) raised there fails that row only. They have ``errors``
+    and ``n_jobs`` parameters.
+    """
+
+    _dtype = np.float64
+
+    def transform(self, X):
+        """Featurize structures.
+
+        Parameters
+        ----------
+        X : list, tuple, pandas Series or 1-column DataFrame
+            pymatgen ``Structure`` objects, CIF text, or paths to CIF files.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_out)
+        """
+        check_is_fitted(self, "feature_names_out_")
+        items = as_items(X)
+        n_jobs = 1 if self.n_jobs is None else self.n_jobs
+        if n_jobs != 1 and len(items) >= PARALLEL_MIN:
+            # workers read the files / CIF text themselves and return float blocks
+            chunks = np.array_split(np.arange(len(items)), 4 * (n_jobs if n_jobs > 0 else 4))
+            results = Parallel(n_jobs=n_jobs)(
+                delayed(self._featurize_items)([items[i] for i in c]) for c in chunks if len(c)
+            )
+            out = np.vstack([r[0] for r in results])
+            errors = {int(c[k]): msg for c, (_, err) in zip([c for c in chunks if len(c)], results)
+                      for k, msg in err.items()}
+        else:
+            out, errors = self._featurize_items(items)
+        report_errors(errors, items, self.errors)
+        return out
+
+    def _featurize_items(self, items):
+        """(matrix, {position: error message}) for a list of input items."""
+        out = np.full((len(items), len(self.feature_names_out_)), np.nan, dtype=self._dtype)
+        errors = {}
+        for i, s in enumerate(load_structures(items)):
+            try:
+                if isinstance(s, StructureError):
+                    raise s
+                out[i] = self._featurize_one(s)
+            except ValueError as exc:  # StructureError is one
+                errors[i] = str(exc)
+        return out, errors
+
+    def _structures_for_fit(self, X):
+        """Structures of X for learning (bad items raise, or are skipped with a warning)."""
+        items = as_items(X)
+        loaded = load_structures(items)
+        errors = {i: str(s) for i, s in enumerate(loaded) if isinstance(s, StructureError)}
+        report_errors(errors, items, self.errors, stacklevel=4)
+        return [s for s in loaded if not isinstance(s, StructureError)]
+
