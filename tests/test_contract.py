@@ -12,12 +12,14 @@ import pkgutil
 import numpy as np
 import pandas as pd
 import pytest
+from pymatgen.core import Lattice, Structure
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import Ridge
 
 import skmdl
-from skmdl.descriptors import (CompositionFeaturizer, MACCSKeys, MorganFingerprint,
-                               RDKitDescriptors)
+from skmdl.descriptors import (CHGNetEmbedding, CompositionFeaturizer, MACCSKeys,
+                               MorganFingerprint, OrbitalFieldMatrixFeaturizer,
+                               RadialDistributionFeaturizer, RDKitDescriptors)
 from sklearn.linear_model import LogisticRegression
 
 from skmdl.transfer import (AffineTransferRegressor, PretrainedFeaturizer, TransferClassifier,
@@ -36,6 +38,19 @@ SMILES = pd.Series(["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "C1CCC(CC1)N", "O=
 #: polymer repeat units ('*' = connection points)
 REPEAT_UNITS = pd.Series(["*CC*", "*CC(*)c1ccccc1", "*CCO*", "*C(C)C*", "*c1ccc(O*)cc1"],
                          index=range(300, 305))
+_ROCK_SALT = Lattice([[0, 2.82, 2.82], [2.82, 0, 2.82], [2.82, 2.82, 0]])
+#: small crystals as Structure objects and CIF text (fcc Cu, NaCl, wurtzite ZnO, MgO)
+STRUCTURES = pd.Series(
+    [Structure(Lattice.cubic(3.61), ["Cu"] * 4,
+               [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]),
+     Structure(_ROCK_SALT, ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
+     Structure(Lattice.hexagonal(3.25, 5.21), ["Zn", "Zn", "O", "O"],
+               [[1 / 3, 2 / 3, 0], [2 / 3, 1 / 3, 0.5], [1 / 3, 2 / 3, 0.382],
+                [2 / 3, 1 / 3, 0.882]]),
+     Structure(Lattice([[0, 2.105, 2.105], [2.105, 0, 2.105], [2.105, 2.105, 0]]), ["Mg", "O"],
+               [[0, 0, 0], [0.5, 0.5, 0.5]]).to(fmt="cif")],
+    index=range(400, 404),
+)
 #: the tiny library's descriptor matrix of FORMULAS (input of SourceFineTuner)
 DESCRIPTORS = CompositionFeaturizer(stats=["mean", "max"]).fit().transform(FORMULAS)
 
@@ -58,6 +73,9 @@ EXAMPLES = [
     ("morgan-oligomer", lambda lib: MorganFingerprint(n_bits=128, polymer="oligomer"),
      REPEAT_UNITS, None),
     ("maccs", lambda lib: MACCSKeys(polymer="cap"), REPEAT_UNITS, None),
+    ("rdf", lambda lib: RadialDistributionFeaturizer(cutoff=5.0, n_bins=20), STRUCTURES, None),
+    ("ofm", lambda lib: OrbitalFieldMatrixFeaturizer(), STRUCTURES, None),
+    ("chgnet", lambda lib: CHGNetEmbedding(batch_size=2), STRUCTURES, None),
     ("pretrained", lambda lib: PretrainedFeaturizer(models=["toy_a-000", "toy_b-001"],
                                                     layers=[0, -1], library=lib),
      FORMULAS, None),

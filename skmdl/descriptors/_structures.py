@@ -154,7 +154,7 @@ def report_errors(errors: dict, items: list, policy: str, stacklevel: int = 3) -
     )
 
 
-class StructureFeaturizerBase(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin,
+class _StructureFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin,
                               BaseEstimator):
     """``transform`` for featurizers that map one structure to one fixed-length vector.
 

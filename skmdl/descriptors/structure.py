@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._formula import ATOMIC_NUMBER, ELEMENTS
-from ._structures import StructureError, StructureFeaturizerBase, as_items, load_structures, \
+from ._structures import StructureError, _StructureFeaturizer, as_items, load_structures, \
     report_errors
 
 # ---------------------------------------------------------------------------
@@ -31,7 +31,7 @@ from ._structures import StructureError, StructureFeaturizerBase, as_items, load
 # ---------------------------------------------------------------------------
 
 
-class RadialDistributionFeaturizer(StructureFeaturizerBase):
+class RadialDistributionFeaturizer(_StructureFeaturizer):
     r"""Partial radial distribution functions :math:`g_{AB}(r)` of each element pair.
 
     For elements A and B of a structure with volume V and :math:`N_A`,
@@ -213,7 +213,7 @@ def valence_orbitals() -> np.ndarray:
     return table
 
 
-class OrbitalFieldMatrixFeaturizer(StructureFeaturizerBase):
+class OrbitalFieldMatrixFeaturizer(_StructureFeaturizer):
     r"""Orbital-field matrix: valence orbitals of each site times those of its neighbours.
 
     Each element is a one-hot vector :math:`o` over the 32 valence-subshell
@@ -362,7 +362,7 @@ def _load_chgnet(model: str, device: str):
     return net.eval()
 
 
-class CHGNetEmbedding(StructureFeaturizerBase):
+class CHGNetEmbedding(_StructureFeaturizer):
     """Crystal embedding of the pretrained CHGNet universal potential.
 
     The mean over atoms of CHGNet's final atom features (64 per atom for
