@@ -88,10 +88,13 @@ def build_default(out_dir, n_models=5, n_jobs=1, client=None, progress=True, sou
     )
 
 
-#: Physical quantity of the small-data transfer targets (learning curves, LTC
-#: extrapolation): a source model of the same quantity, or trained on the
-#: target task itself, must not be a candidate (no leakage of the target
-#: property). The matbench targets (steels, expt_gap, ...) are excluded from
+#: Physical quantity (or quantities) of the transfer benchmark targets
+#: (learning curves, LTC extrapolation, HEA stability): a source model of the
+#: same quantity, or trained on the target task itself, must not be a
+#: candidate (no leakage of the target property). For the HEA formation
+#: enthalpies every energy-like source is excluded: a total energy, hull
+#: distance or decomposition enthalpy of the same compositions is the
+#: formation enthalpy up to elemental references. The matbench targets (steels, expt_gap, ...) are excluded from
 #: the library as tasks; DFT band gaps stay legitimate sources for the
 #: experimental band gap.
 TARGET_QUANTITIES = {
@@ -102,10 +105,28 @@ TARGET_QUANTITIES = {
     "matbench_phonons": "phonon frequency",
     "matbench_dielectric": "refractive index",
     "aflow_agl_thermal_conductivity_300k": "thermal conductivity",
+    "oqmd_formation_enthalpy": ("formation energy", "total energy", "decomposition enthalpy",
+                                "energy above hull"),
 }
 
 
 def transfer_exclusions(task):
     """``dict(exclude_tasks=..., exclude_quantities=...)`` for a target task."""
-    quantity = TARGET_QUANTITIES.get(task)
-    return {"exclude_tasks": [task], "exclude_quantities": [quantity] if quantity else []}
+    quantity = TARGET_QUANTITIES.get(task, ())
+    quantities = [quantity] if isinstance(quantity, str) else list(quantity)
+    return {"exclude_tasks": [task], "exclude_quantities": quantities}
+
+
+def transfer_sources(task, library=None):
+    """Ids of the library's models allowed as transfer sources for ``task``.
+
+    The same candidates ``TransferRegressor(**transfer_exclusions(task))``
+    screens (default library when ``library`` is None).
+    """
+    from .library import ModelLibrary
+
+    lib = ModelLibrary.default() if library is None else library
+    ex = transfer_exclusions(task)
+    banned = set(ex["exclude_quantities"])
+    ids = lib.search(exclude_tasks=ex["exclude_tasks"])["id"]
+    return [i for i in ids if lib.card(i).get("quantity") not in banned]
