@@ -37,7 +37,12 @@ def _element_features():
 def element_distance(a: str, b: str) -> float:
     """Distance between two elements in standardized Magpie feature space (0 for a == b)."""
     f = _element_features()
-    return float(np.linalg.norm(f.loc[str(a)].to_numpy() - f.loc[str(b)].to_numpy()))
+    a, b = str(a), str(b)
+    if a == b:
+        return 0.0
+    if a not in f.index or b not in f.index:  # no Magpie data (e.g. Cf): least similar
+        return 10.0
+    return float(np.linalg.norm(f.loc[a].to_numpy() - f.loc[b].to_numpy()))
 
 
 @lru_cache(maxsize=None)
@@ -45,7 +50,8 @@ def covalent_radius(el: str) -> float:
     """Covalent radius in Å (Magpie table, pm)."""
     from skmdl.descriptors.elements import load_element_table
 
-    r = load_element_table("magpie").loc[str(el), "CovalentRadius"]
+    t = load_element_table("magpie")
+    r = t.loc[str(el), "CovalentRadius"] if str(el) in t.index else np.nan
     return float(r) / 100.0 if np.isfinite(r) else 1.5
 
 
@@ -186,20 +192,25 @@ class TemplateGenerator(_Generator):
     def ideal(self, composition) -> list[Candidate]:
         """One unperturbed candidate per (template, substitution), duplicates removed."""
         comp = Composition(composition)
-        out, seen = [], set()
-        for t in self.store_.lookup(comp):
+        maps = []
+        for order, t in enumerate(self.store_.lookup(comp)):
             if len(t.structure) > self.max_atoms:
                 continue
             for sub in substitutions(t.structure.composition, comp, self.max_assignments):
-                s = t.structure.copy()
-                s.replace_species(sub)
-                s = self.volume_.scale(s)
-                key = _dedup_key(s)
-                if key in seen:
-                    continue
-                seen.add(key)
-                out.append(Candidate(s, self.name, template_id=t.id, substitution=sub,
-                                     info={"perturbed": False}))
+                cost = sum(element_distance(a, b) for a, b in sub.items())
+                maps.append((round(cost, 9), order, t, sub))
+        maps.sort(key=lambda m: m[:2])  # most similar substitutions first, over all templates
+        out, seen = [], set()
+        for cost, _, t, sub in maps:
+            s = t.structure.copy()
+            s.replace_species(sub)
+            s = self.volume_.scale(s)
+            key = _dedup_key(s)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(Candidate(s, self.name, template_id=t.id, substitution=sub,
+                                 info={"perturbed": False, "substitution_cost": cost}))
         return out
 
     def generate(self, composition, n, rng) -> list[Candidate]:
@@ -245,7 +256,7 @@ class WyckoffGenerator(_Generator):
     name = "wyckoff"
 
     def __init__(self, w_same=0.6, w_global=0.3, symprec=0.1, max_tries=4,
-                 min_distance_factor=0.6, volume_model=None, max_atoms=40):
+                 min_distance_factor=0.6, volume_model=None, max_atoms=24):
         super().__init__(min_distance_factor, volume_model, max_atoms)
         self.w_same = w_same
         self.w_global = w_global

@@ -86,8 +86,15 @@ class ShotgunCSP(BaseEstimator):
         Defaults to ``top_k``.
     relax_steps, fmax : int, float
         Relaxation cap and force criterion.
+    volume_scan : sequence of float
+        Volume factors tried, by single-point energies, on each ideal template
+        substitution that is evaluated; the lowest-energy volume is kept. Empty
+        to trust the volume model.
     prototypes : bool
         Add pymatgen's AFLOW prototype library to the fitted templates.
+    exclude_formulas : sequence of str, optional
+        Reduced formulas whose structures never become templates nor enter the
+        space-group prior (leave-one-out benchmarks: the targets themselves).
     n_jobs : int, optional
         Formulas predicted in parallel (joblib processes).
     random_state : int, optional
@@ -117,8 +124,8 @@ class ShotgunCSP(BaseEstimator):
 
     def __init__(self, generators=("template", "wyckoff"), energy_model="chgnet",
                  n_candidates=200, n_train=40, n_screen=40, top_k=10, surrogate=True,
-                 relax=True, n_relax=None, relax_steps=60, fmax=0.1, prototypes=True,
-                 n_jobs=None, random_state=None, device="cpu", verbose=False):
+                 relax=True, n_relax=None, relax_steps=60, fmax=0.1, volume_scan=(0.85, 1.0, 1.2, 1.45), prototypes=True,
+                 exclude_formulas=(), n_jobs=None, random_state=None, device="cpu", verbose=False):
         self.generators = generators
         self.energy_model = energy_model
         self.n_candidates = n_candidates
@@ -130,7 +137,9 @@ class ShotgunCSP(BaseEstimator):
         self.n_relax = n_relax
         self.relax_steps = relax_steps
         self.fmax = fmax
+        self.volume_scan = volume_scan
         self.prototypes = prototypes
+        self.exclude_formulas = exclude_formulas
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.device = device
@@ -180,8 +189,10 @@ class ShotgunCSP(BaseEstimator):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             store.add_structures(structures, ids=ids, source="reference")
+        if self.exclude_formulas:
+            store = store.exclude_formulas(list(self.exclude_formulas))
         self.templates_ = store
-        self.volume_model_ = VolumeModel()
+        self.volume_model_ = VolumeModel("library")
         self.generators_ = [g.fit(store, self.volume_model_) for g in self._make_generators()]
         return self
 
@@ -220,25 +231,26 @@ class ShotgunCSP(BaseEstimator):
                  if c.generator == "template" and not c.info.get("perturbed")]
         rest = [i for i in range(len(cands)) if i not in set(ideal)]
         rng.shuffle(rest)
-        budget = self.n_train + self.n_screen
-        if len(cands) <= budget:
-            chosen = list(range(len(cands)))
-        else:
-            first = (ideal + rest)[:max(self.n_train, min(len(ideal), budget))]
-            pool = [i for i in rest if i not in set(first)]
-            chosen = list(first)
-            n_more = budget - len(first)
-            if n_more > 0 and pool:
-                if self.surrogate and len(first) >= 3:
-                    e_first = energy([cands[i].structure for i in first])
-                    for i, e in zip(first, e_first):
-                        cands[i].energy_per_atom = float(e)
-                    sur = SurrogateEnergy().fit([cands[i].structure for i in first], e_first)
-                    pred = sur.predict([cands[i].structure for i in pool])
-                    for i, p in zip(pool, pred):
-                        cands[i].surrogate_energy = float(p)
-                    pool = [pool[j] for j in np.argsort(pred, kind="stable")]
-                chosen += pool[:n_more]
+        # The ideal template substitutions (most similar first) are evaluated
+        # first; the surrogate fitted on these n_train energies picks n_screen more.
+        first = (ideal + rest)[:self.n_train]
+        pool = [i for i in ideal + rest if i not in set(first)]
+        chosen = list(first)
+        self._scan_volumes([cands[i] for i in first if i in set(ideal)], energy)
+        if pool and self.n_screen > 0:
+            if self.surrogate and len(first) >= 3:
+                todo = [i for i in first if not np.isfinite(cands[i].energy_per_atom)]
+                for i, e in zip(todo, energy([cands[i].structure for i in todo])):
+                    cands[i].energy_per_atom = float(e)
+                e_first = [cands[i].energy_per_atom for i in first]
+                sur = SurrogateEnergy().fit([cands[i].structure for i in first], e_first)
+                pred = sur.predict([cands[i].structure for i in pool])
+                for i, p in zip(pool, pred):
+                    cands[i].surrogate_energy = float(p)
+                pool = [pool[j] for j in np.argsort(pred, kind="stable")]
+            else:
+                pool = [pool[j] for j in rng.permutation(len(pool))]
+            chosen += pool[:self.n_screen]
         todo = [i for i in chosen if not np.isfinite(cands[i].energy_per_atom)]
         for i, e in zip(todo, energy([cands[i].structure for i in todo])):
             cands[i].energy_per_atom = float(e)
@@ -268,6 +280,24 @@ class ShotgunCSP(BaseEstimator):
                 out.append(c)
         details["seconds"] = time.perf_counter() - t0
         return out, details
+
+    def _scan_volumes(self, cands, energy):
+        """Rescale each candidate to the volume factor with the lowest energy (in place)."""
+        factors = [float(f) for f in self.volume_scan or ()]
+        if len(factors) < 2 or not cands:
+            return
+        scaled = []
+        for c in cands:
+            for f in factors:
+                s = c.structure.copy()
+                s.scale_lattice(s.volume * f)
+                scaled.append(s)
+        E = np.asarray(energy(scaled)).reshape(len(cands), len(factors))
+        for j, c in enumerate(cands):
+            best = int(np.nanargmin(E[j])) if np.isfinite(E[j]).any() else factors.index(1.0)
+            c.structure = scaled[j * len(factors) + best]
+            c.energy_per_atom = float(E[j, best])
+            c.info["volume_factor"] = factors[best]
 
     def predict(self, X, return_details=False):
         """Ranked candidates per formula (best first), each a :class:`Candidate`.
