@@ -244,20 +244,21 @@ def test_ofm_cutoff_weights():
 
 
 def test_chgnet_is_the_mean_atom_feature_of_chgnet(capsys):
-    from chgnet.model import CHGNet
+    import torch
 
     S = [nacl(), wurtzite_zno()]
+    threads = torch.get_num_threads()
     f = CHGNetEmbedding(batch_size=1).fit()
     X = f.transform(S)
+    assert torch.get_num_threads() == threads  # n_threads=1 only while transforming
+    assert capsys.readouterr() == ("", "")  # CHGNet's prints are silenced
     assert X.dtype == np.float32 and X.shape == (2, 64)
     assert f.get_feature_names_out()[[0, -1]].tolist() == ["chgnet_0", "chgnet_63"]
-    net = CHGNet.load(use_device="cpu", verbose=False)
-    pred = net.predict_structure(S, task="e", return_crystal_feas=True)
-    for x, p, s in zip(X, pred, S):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pred = f._net.predict_structure(S, task="e", return_crystal_feas=True)
+    for x, p, s in zip(X, pred, S):  # CHGNet's crystal_fea is the sum over atoms
         np.testing.assert_allclose(x, p["crystal_fea"] / len(s), rtol=1e-4, atol=1e-5)
-    capsys.readouterr()  # (CHGNet.load above prints)
-    CHGNetEmbedding().fit().transform(S)
-    assert capsys.readouterr() == ("", "")  # the featurizer itself prints nothing
 
 
 def test_chgnet_pickle_and_clone_do_not_carry_the_network():
@@ -272,8 +273,19 @@ def test_chgnet_pickle_and_clone_do_not_carry_the_network():
 
 def test_chgnet_rejects_elements_it_does_not_know():
     am = Structure(Lattice.cubic(3.5), ["Am"], [[0, 0, 0]])
-    with pytest.raises(ValueError, match=r"row 1\).*Z = 94"):
+    with pytest.raises(ValueError, match=r"row 1\).*Z = 1..94"):
         CHGNetEmbedding().fit().transform([nacl(), am])
+
+
+def test_dummy_species_are_reported():
+    x = Structure(Lattice.cubic(3.0), ["X0+"], [[0, 0, 0]])
+    with pytest.raises(ValueError, match=r"row 0\).*valence-orbital data for \['X0\+'\]"):
+        OrbitalFieldMatrixFeaturizer(neighbors="cutoff").fit().transform([x])
+    with pytest.raises(ValueError, match=r"row 0\).*Z = 1..94"):
+        CHGNetEmbedding().fit().transform([x])
+    # the RDF leaves them out of every pair, like any element outside elements_
+    f = RadialDistributionFeaturizer(cutoff=4.0, n_bins=4).fit([x, nacl()])
+    assert f.elements_ == ["Na", "Cl"] and (f.transform([x]) == 0).all()
 
 
 # ---------------------------------------------------------------------------
