@@ -22,6 +22,7 @@ from skmdl.descriptors import (CHGNetEmbedding, CompositionFeaturizer, MACCSKeys
                                RadialDistributionFeaturizer, RDKitDescriptors)
 from sklearn.linear_model import LogisticRegression
 
+from skmdl.csp import ShotgunCSP
 from skmdl.transfer import (AffineTransferRegressor, PretrainedFeaturizer, TransferClassifier,
                             TransferRegressor)
 from skmdl.transfer.finetune import SourceFineTuner
@@ -92,6 +93,10 @@ EXAMPLES = [
     ("affine", lambda lib: AffineTransferRegressor(sources=["toy_a-000", "toy_b-000"], library=lib,
                                                    n_components=8, random_state=0),
      FORMULAS, TARGET),
+    # fit on crystals, predict on their compositions (ranked Candidate records per item)
+    ("shotgun-csp", lambda lib: ShotgunCSP(generators=("template",), n_candidates=2, relax=False,
+                                           volume_scan=(), prototypes=False, random_state=0),
+     STRUCTURES.iloc[:3], None),
 ]
 
 

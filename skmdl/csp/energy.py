@@ -14,9 +14,20 @@ import io
 import itertools
 import warnings
 from contextlib import redirect_stdout
+from functools import lru_cache
 
 import numpy as np
 from pymatgen.core import Structure
+
+
+@lru_cache(maxsize=2)
+def _load_chgnet(device):
+    """The pretrained CHGNet, loaded once per process and device."""
+    from chgnet.model import CHGNet
+
+    with warnings.catch_warnings(), redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        return CHGNet.load(verbose=False, use_device=device)
 
 
 class CHGNetEnergy:
@@ -40,11 +51,7 @@ class CHGNetEnergy:
     @property
     def model(self):
         if self._model is None:
-            from chgnet.model import CHGNet
-
-            with warnings.catch_warnings(), redirect_stdout(io.StringIO()):
-                warnings.simplefilter("ignore")
-                self._model = CHGNet.load(verbose=False, use_device=self.device)
+            self._model = _load_chgnet(self.device)
         return self._model
 
     def __getstate__(self):

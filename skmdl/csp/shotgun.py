@@ -18,7 +18,7 @@ import warnings
 import zlib
 
 import numpy as np
-from pymatgen.core import Composition, Structure
+from pymatgen.core import Composition, Element, Structure
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
@@ -40,9 +40,13 @@ def _composition(x) -> Composition:
     if isinstance(x, Composition):
         return x.reduced_composition
     try:
-        return Composition(str(x)).reduced_composition
+        comp = Composition(str(x)).reduced_composition
     except Exception as exc:  # noqa: BLE001 - name the bad input
         raise ValueError(f"cannot read a composition from {x!r}: {exc}") from exc
+    bad = [str(e) for e in comp if not isinstance(e, Element)]
+    if bad or not len(comp):
+        raise ValueError(f"cannot read a composition from {x!r}: unknown element(s) {bad}")
+    return comp
 
 
 def _items(X):

@@ -49,13 +49,11 @@ class Template:
     structure: Structure
     source: str
 
-    @property
-    def formula(self) -> str:
-        return self.structure.composition.reduced_formula
-
-    @property
-    def key(self) -> str:
-        return anonymized_formula(self.structure.composition)
+    def __post_init__(self):
+        comp = self.structure.composition.reduced_composition
+        #: reduced formula and anonymized formula, computed once
+        self.formula = comp.reduced_formula
+        self.key = comp.anonymized_formula
 
 
 class TemplateStore:

@@ -55,14 +55,45 @@ def _outputs(est, X):
     return {m: getattr(est, m)(X) for m in _OUTPUT_METHODS if hasattr(est, m)}
 
 
+def _leaves(obj):
+    """Numbers and strings of a nested output, in a fixed order (records via ``as_dict``)."""
+    if isinstance(obj, (str, bool, int, float, np.number)) or obj is None:
+        yield obj
+    elif isinstance(obj, dict):
+        for k in sorted(obj, key=str):
+            yield str(k)
+            yield from _leaves(obj[k])
+    elif hasattr(obj, "as_dict"):
+        yield from _leaves(obj.as_dict())
+    else:
+        for item in obj:
+            yield from _leaves(item)
+
+
+def _comparable(out):
+    """``(float array, strings)`` of an output: the array itself when it is numeric, else
+    the numbers and the strings of its records (e.g. lists of crystal-structure candidates)."""
+    try:
+        return np.asarray(out, dtype=float), []
+    except (TypeError, ValueError):
+        flat = list(_leaves(out))
+        nums = [float(x) for x in flat if isinstance(x, (bool, int, float, np.number))]
+        return np.asarray(nums), [x for x in flat if isinstance(x, str) or x is None]
+
+
+def _assert_same(a, b, what, exact=True):
+    (x, sx), (y, sy) = _comparable(a), _comparable(b)
+    assert sx == sy, f"{what}: non-numeric parts differ"
+    if exact:
+        np.testing.assert_array_equal(x, y, err_msg=what)
+    else:
+        np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-9, err_msg=what)
+
+
 def _assert_same_outputs(a, b, what, exact=True):
     assert a.keys() == b.keys(), f"{what}: different methods {a.keys()} vs {b.keys()}"
     for m in a:
-        x, y = np.asarray(a[m], dtype=float), np.asarray(b[m], dtype=float)
-        if exact:
-            np.testing.assert_array_equal(x, y, err_msg=f"{what}: {m} differs")
-        else:
-            np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-9, err_msg=f"{what}: {m} differs")
+        _assert_same(a[m], b[m], f"{what}: {m} differs", exact)
 
 
 def check_clone(est, X, y):
@@ -178,13 +209,18 @@ def check_subset_invariance(est, X, y):
     full = _outputs(e, X)
     part = _outputs(e, head)
     for m in full:
-        np.testing.assert_allclose(
-            np.asarray(full[m], dtype=float)[:n],
-            np.asarray(part[m], dtype=float),
-            rtol=1e-5,
-            atol=1e-7,
-            err_msg=f"{m} on a subset differs",
-        )
+        try:
+            np.testing.assert_allclose(
+                np.asarray(full[m], dtype=float)[:n],
+                np.asarray(part[m], dtype=float),
+                rtol=1e-5,
+                atol=1e-7,
+                err_msg=f"{m} on a subset differs",
+            )
+        except (TypeError, ValueError):  # records (e.g. structure candidates): row by row
+            for i in range(n):
+                _assert_same(full[m][i], part[m][i], f"{m} on a subset differs (row {i})",
+                             exact=False)
 
 
 DATA_CHECKS = (

@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+from pymatgen.core import Composition
+
+from skmdl.csp.generators import (RandomGenerator, TemplateGenerator, WyckoffGenerator,
+                                  min_distance_ok, substitutions)
+from skmdl.csp.templates import TemplateStore
+from skmdl.csp.volume import VolumeModel
+
+
+@pytest.fixture(scope="module")
+def volume():
+    return VolumeModel("library")
+
+
+@pytest.fixture
+def store(references):
+    return TemplateStore().add_structures(references, ids=["KCl", "CsCl", "ZnS"])
+
+
+def test_substitutions_swap_only_equal_amounts():
+    maps = substitutions(Composition("KCl"), Composition("NaCl"))
+    assert maps[0] == {"K": "Na", "Cl": "Cl"}  # most similar first
+    assert len(maps) == 2  # both assignments of two equal-amount elements
+    assert substitutions("Al2O3", "Fe2O3") == [{"Al": "Fe", "O": "O"}]
+    assert substitutions("Al2O3", "NaCl") == []
+    assert len(substitutions("LiFePO4", "NaMnPO4", max_assignments=100)) == 6
+
+
+@pytest.mark.parametrize("cls", [TemplateGenerator, WyckoffGenerator, RandomGenerator])
+def test_generators_give_composition_and_min_distance(cls, store, volume):
+    gen = cls().fit(store, volume)
+    cands = gen.generate("NaCl", 6, np.random.default_rng(0))
+    assert cands, f"{cls.__name__} made no candidate"
+    for c in cands:
+        assert c.structure.composition.reduced_formula == "NaCl"
+        assert min_distance_ok(c.structure, gen.min_distance_factor)
+        assert c.generator == gen.name
+    again = cls().fit(store, volume).generate("NaCl", 6, np.random.default_rng(0))
+    assert [c.structure for c in again] == [c.structure for c in cands]  # seeded
+
+
+def test_template_generator_ideal_substitutions(store, volume):
+    ideal = TemplateGenerator().fit(store, volume).ideal("NaCl")
+    assert {c.template_id for c in ideal} == {"KCl", "CsCl", "ZnS"}
+    for c in ideal:  # scaled to the library's volume per atom
+        assert c.structure.volume / len(c.structure) == pytest.approx(volume.per_atom("NaCl"))
+        assert not c.info["perturbed"]
+    assert TemplateGenerator().fit(store, volume).ideal("Na2O") == []
+
+
+def test_wyckoff_prior_learns_from_references(store, volume):
+    gen = WyckoffGenerator().fit(store, volume)
+    p = gen.prior("NaCl")
+    assert p.shape == (230,) and p.sum() == pytest.approx(1)
+    assert p[225 - 1] > 0.1 and p[221 - 1] > 0.1 and p[216 - 1] > 0.1
+    assert p[1 - 1] < 0.01
+    assert gen.prior("Na2O").argmax() in (225 - 1, 221 - 1, 216 - 1)  # global prior
+
+
+def test_min_distance_rejects_overlap(nacl):
+    squeezed = nacl.copy()
+    squeezed.scale_lattice(nacl.volume * 0.1)
+    assert min_distance_ok(nacl) and not min_distance_ok(squeezed)

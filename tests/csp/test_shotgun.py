@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from skmdl.csp import Candidate, ShotgunCSP
+from skmdl.csp.metrics import structure_match
+
+
+def test_finds_rock_salt_nacl_from_other_compounds(references, nacl):
+    csp = ShotgunCSP(generators=("template", "random"), n_candidates=8, n_train=4, n_screen=2,
+                     top_k=3, relax=True, n_relax=1, relax_steps=5, prototypes=False,
+                     random_state=0)
+    csp.fit(references)
+    assert "NaCl" not in csp.templates_.formulas
+    ranked, details = csp.predict(["NaCl"], return_details=True)
+    best = ranked[0][0]
+    assert isinstance(best, Candidate) and best.relaxed
+    assert structure_match(best, nacl), ranked[0]
+    assert best.template_id == "ref-0" and best.substitution == {"K": "Na", "Cl": "Cl"}
+    assert np.isfinite(best.energy_per_atom)
+    assert details[0]["n_candidates"] <= 8 and details[0]["n_relaxed"] == 1
+    energies = [c.energy_per_atom for c in ranked[0] if c.relaxed]
+    assert energies == sorted(energies)
+
+
+def test_predict_accepts_structures_and_score(references, nacl):
+    csp = ShotgunCSP(generators=("template",), n_candidates=3, relax=False, volume_scan=(),
+                     prototypes=False, random_state=0).fit(references)
+    assert csp.score([nacl], [nacl], k=3) == 1.0
+    assert csp.predict([nacl])[0][0].structure.composition.reduced_formula == "NaCl"
+
+
+def test_exclude_formulas_and_errors(references, nacl):
+    csp = ShotgunCSP(prototypes=False, exclude_formulas=["KCl", "ZnS"], relax=False)
+    with pytest.raises(NotFittedError):
+        csp.predict(["NaCl"])
+    assert csp.fit(references + [nacl]).templates_.formulas == {"CsCl", "NaCl"}
+    with pytest.raises(ValueError, match="not a pymatgen Structure"):
+        ShotgunCSP(prototypes=False).fit(["NaCl"])
+    with pytest.raises(ValueError, match="unknown generator"):
+        ShotgunCSP(generators=("magic",), prototypes=False).fit(references)
+    with pytest.raises(ValueError, match="relax=True needs"):
+        ShotgunCSP(energy_model=lambda s: np.zeros(len(s)), prototypes=False).fit(references)
+    with pytest.raises(ValueError, match="cannot read a composition"):
+        ShotgunCSP(relax=False, prototypes=False).fit(references).predict(["Xx2"])
+
+
+@pytest.mark.shared_data
+def test_benchmark_templates_never_hold_the_target(shared_data):
+    """Leave-one-out: no structure of a target's reduced formula reaches its template store."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
+    from csp_benchmark import fitted_for, load_targets
+
+    targets = load_targets(shared_data / "csp" / "benchmark35")
+    assert len(targets) == 35
+    for label, true in targets.items():
+        est = fitted_for(targets, label, generators=("template",), relax=False)
+        formulas = est.templates_.formulas
+        assert true.composition.reduced_formula not in formulas, label
+        assert len(est.templates_) > 250  # AFLOW prototypes + other benchmark crystals
