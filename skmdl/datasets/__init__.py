@@ -18,7 +18,9 @@ from ._base import (
     load_sample,
     load_task,
     matbench_folds,
+    task_path,
 )
+from ._smiles import SMILES_TASKS
 
 __all__ = [
     "CLASSIFICATION_TASKS",
@@ -33,4 +35,6 @@ __all__ = [
     "load_sample",
     "load_task",
     "matbench_folds",
+    "SMILES_TASKS",
+    "task_path",
 ]

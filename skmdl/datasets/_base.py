@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold
 
+from ._smiles import SMILES_TASKS, load_smiles_task, smiles_task_path
+
 #: Environment variable naming the shared data folder.
 DATA_ENV = "SKMDL_DATA"
 
@@ -203,7 +205,12 @@ def load_task(name: str, return_split: bool = False):
     Parameters
     ----------
     name : str
-        Task name, one of :func:`list_tasks` (e.g. ``"matbench_expt_gap"``).
+        Task name, one of :func:`list_tasks` (e.g. ``"matbench_expt_gap"``),
+        or a molecule / polymer task of ``SMILES_TASKS`` (e.g.
+        ``"qm9_gap"``, ``"radonpy_density"``, ``"polyinfo_tg"``): then ``X``
+        holds SMILES (name ``"smiles"``), only rows with a value of the
+        property are returned (the index is their row in the file) and
+        there is no split.
     return_split : bool, default=False
         Also return the published train/val/test assignment.
 
@@ -247,19 +254,40 @@ def load_task(name: str, return_split: bool = False):
     ['test', 'train', 'val']
     """
     name = _check_name(name)
+    if name in SMILES_TASKS:
+        path = task_path(name)
+        if not path.is_file():
+            raise DataNotFoundError(f"the file of task {name!r} is missing: {path} ({_hint()})")
+        X, y = load_smiles_task(data_home(), name)
+        return (X, y, None) if return_split else (X, y)
     folder = data_home() / "composition"
     path = folder / f"{name}{_SUFFIX}"
     on_disk = _tasks_in(folder)
     if name not in on_disk:
         if name in KNOWN_TASKS:
             raise DataNotFoundError(f"the file of task {name!r} is missing: {path} ({_hint()})")
-        raise _unknown_task(name, list(KNOWN_TASKS) + on_disk)
+        raise _unknown_task(name, list(KNOWN_TASKS) + list(SMILES_TASKS) + on_disk)
     df = _read_table(path, name)
     X, y = _to_xy(df, name)
     if not return_split:
         return X, y
     split = pd.Series(df["split"].to_numpy(dtype=object), name="split") if "split" in df else None
     return X, y, split
+
+
+def task_path(name: str) -> Path:
+    """File under ``$SKMDL_DATA`` holding a task (composition or SMILES task).
+
+    Examples
+    --------
+    >>> from skmdl.datasets import task_path
+    >>> task_path("qm9_gap").name  # needs SKMDL_DATA
+    'qm9_subset.csv.gz'
+    """
+    name = _check_name(name)
+    if name in SMILES_TASKS:
+        return smiles_task_path(data_home(), name)
+    return data_home() / "composition" / f"{name}{_SUFFIX}"
 
 
 def is_classification(name: str) -> bool:

@@ -20,6 +20,11 @@ replaces them by chemistry instead:
   with hydrogen (the ends are diluted, not removed).
 * ``"cap"``: the single repeat unit with both ``*`` replaced by hydrogen.
 
+SMILES strings featurized before in the same process, with the same
+settings, are taken from a bounded cache (see :class:`_FeatureCache`):
+descriptors are a pure function of the SMILES, and transfer estimators and
+cross-validation featurize the same molecules many times.
+
 A keyword on the featurizers (rather than a separate polymer wrapper) keeps
 one estimator per descriptor, and puts the polymer handling in the
 descriptor spec of a source model's card, so a library model rebuilds exactly
@@ -48,6 +53,41 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 POLYMER_MODES = ("cyclize", "oligomer", "cap")
 #: distinct inputs from which ``n_jobs`` != 1 featurizes in parallel processes
 _PARALLEL_MIN = 2000
+
+
+class _FeatureCache:
+    """Process-wide LRU memo of the features of SMILES strings, per featurizer setting.
+
+    RDKit descriptors cost ~10-100 ms per molecule, and a SMILES is often
+    featurized again and again with the same settings: ``fit`` then
+    ``predict``, cross-validation folds, every screened source model of a
+    transfer estimator. Features are a pure function of (featurizer class,
+    parameters, SMILES), so reusing them changes no result. Bounded to
+    ``size`` rows (about 35 MB of RDKit descriptors).
+    """
+
+    def __init__(self, size=20_000):
+        from collections import OrderedDict
+
+        self.size = size
+        self._rows = OrderedDict()
+
+    def get(self, key):
+        row = self._rows.get(key)
+        if row is not None:
+            self._rows.move_to_end(key)
+        return row
+
+    def put(self, key, row):
+        self._rows[key] = row
+        if len(self._rows) > self.size:
+            self._rows.popitem(last=False)
+
+    def clear(self):
+        self._rows.clear()
+
+
+_FEATURE_CACHE = _FeatureCache()
 
 
 class MoleculeError(ValueError):
@@ -233,6 +273,10 @@ class _MoleculeFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMix
 
         self.feature_names_out_ = np.asarray(self._names(), dtype=object)
         self.rdkit_version_ = rdkit.__version__
+        params = self.get_params(deep=False)
+        self._cache_key = (type(self).__name__, rdkit.__version__, repr(sorted(
+            (k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()
+            if k not in ("errors", "n_jobs"))))
         return self
 
     def _mol(self, item):
@@ -270,18 +314,41 @@ class _MoleculeFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMix
         check_is_fitted(self, "feature_names_out_")
         items = _as_items(X)
         uniques, codes = _factorize(items)
-        n_jobs = 1 if self.n_jobs is None else self.n_jobs
-        if n_jobs != 1 and len(uniques) >= _PARALLEL_MIN:
-            chunks = np.array_split(np.arange(len(uniques)), 2 * (n_jobs if n_jobs > 0 else 4))
-            results = Parallel(n_jobs=n_jobs)(
-                delayed(self._featurize_distinct)([uniques[i] for i in c]) for c in chunks)
-            U = np.vstack([r[0] for r in results])
-            errors = {int(c[k]): m for c, (_, err) in zip(chunks, results) for k, m in err.items()}
-        else:
-            U, errors = self._featurize_distinct(uniques)
+        U = np.full((len(uniques), len(self.feature_names_out_)), np.nan)
+        errors, todo = {}, []
+        for k, item in enumerate(uniques):  # SMILES featurized before: from the cache
+            row = _FEATURE_CACHE.get((self._cache_key, item)) if isinstance(item, str) else None
+            if row is None:
+                todo.append(k)
+            elif isinstance(row, str):
+                errors[k] = row
+            else:
+                U[k] = row
+        if todo:
+            V, new_errors = self._featurize_all([uniques[k] for k in todo])
+            U[todo] = V
+            for j, k in enumerate(todo):
+                msg = new_errors.get(j)
+                if msg is not None:
+                    errors[k] = msg
+                if isinstance(uniques[k], str):
+                    _FEATURE_CACHE.put((self._cache_key, uniques[k]),
+                                       msg if msg is not None else V[j].copy())
         if errors:
             self._report_errors(errors, codes, items)
         return U[codes]
+
+    def _featurize_all(self, uniques):
+        """``_featurize_distinct`` in joblib workers for many inputs when ``n_jobs`` != 1."""
+        n_jobs = 1 if self.n_jobs is None else self.n_jobs
+        if n_jobs == 1 or len(uniques) < _PARALLEL_MIN:
+            return self._featurize_distinct(uniques)
+        chunks = np.array_split(np.arange(len(uniques)), 2 * (n_jobs if n_jobs > 0 else 4))
+        results = Parallel(n_jobs=n_jobs)(
+            delayed(self._featurize_distinct)([uniques[i] for i in c]) for c in chunks)
+        U = np.vstack([r[0] for r in results])
+        errors = {int(c[k]): m for c, (_, err) in zip(chunks, results) for k, m in err.items()}
+        return U, errors
 
     def _report_errors(self, errors, codes, items):
         bad = np.isin(codes, list(errors))

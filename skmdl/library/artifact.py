@@ -259,13 +259,17 @@ def descriptor_spec(featurizer) -> dict:
     spec["n_features"] = len(fitted.get_feature_names_out())
     if hasattr(fitted, "table_hash_"):
         spec["element_table_hash"] = fitted.table_hash_
+    if hasattr(fitted, "rdkit_version_"):  # provenance only: not checked on loading
+        spec["rdkit_version"] = fitted.rdkit_version_
     return spec
 
 
 def _featurizer_classes():
-    from ..descriptors import CompositionFeaturizer
+    """The allow-list: the only classes a card's descriptor spec may name."""
+    from ..descriptors import CompositionFeaturizer, MACCSKeys, MorganFingerprint, RDKitDescriptors
 
-    return {"CompositionFeaturizer": CompositionFeaturizer}
+    return {cls.__name__: cls for cls in (CompositionFeaturizer, RDKitDescriptors,
+                                          MorganFingerprint, MACCSKeys)}
 
 
 def featurizer_from_spec(spec: dict, n_jobs=None):

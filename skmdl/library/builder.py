@@ -245,12 +245,10 @@ def prepare_task(source: SourceTask, featurizer, seed: int, config: TrainingConf
 
     data_sha = None
     if X is None:
-        from ..datasets import load_task
-        from ..datasets._base import data_home
+        from ..datasets import load_task, task_path
 
         X, y, split = load_task(source.task, return_split=True)
-        path = data_home() / "composition" / f"{source.task}.csv.gz"
-        data_sha = _sha256_of_file(path)
+        data_sha = _sha256_of_file(task_path(source.task))
     X = list(X)
     y = np.asarray(y, dtype=np.float64)
     split = None if split is None else np.asarray(split, dtype=object)
@@ -517,6 +515,13 @@ def descriptor_name(featurizer) -> str:
         extra = ("+stoich" if p.get("stoichiometry") else "") + (
             "+frac" if p.get("element_fractions") else "")
         return f"composition:{p['elements']}:{stats}{extra}"
+    molecule = {"RDKitDescriptors": "rdkit2d", "MorganFingerprint": "morgan",
+                "MACCSKeys": "maccs"}.get(type(featurizer).__name__)
+    if molecule is not None:
+        if p.get("polymer"):
+            repeat = "" if p["polymer"] == "cap" else str(p["n_repeat"])
+            return f"polymer:{molecule}:{p['polymer']}{repeat}"
+        return f"molecule:{molecule}"
     return type(featurizer).__name__
 
 
