@@ -44,7 +44,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-
 from _results import write_result
 from descriptor_speed import REPO, Report, best_of, data_dir, fmt_rate, versions
 
@@ -107,8 +106,11 @@ def main(argv=None):
     from matminer.featurizers.structure import PartialRadialDistributionFunction
     from pymatgen.core import Structure
 
-    from skmdl.descriptors import (CHGNetEmbedding, OrbitalFieldMatrixFeaturizer,
-                                   RadialDistributionFeaturizer)
+    from skmdl.descriptors import (
+        CHGNetEmbedding,
+        OrbitalFieldMatrixFeaturizer,
+        RadialDistributionFeaturizer,
+    )
 
     rep = Report()
     rep("# skmdl structure descriptors: RDF speed and agreement vs matminer PRDF")
@@ -124,7 +126,7 @@ def main(argv=None):
     rep(f"- {n} structures ({len(base)} CIFs of csp/benchmark35 and supercells), {atoms:,} atoms "
         f"(largest {max(len(s) for s in structures)}); cutoff {CUTOFF} Å, {BIN} Å bins")
     rep("")
-    n_bins = int(round(CUTOFF / BIN))
+    n_bins = round(CUTOFF / BIN)
 
     rows = []
 
@@ -144,7 +146,7 @@ def main(argv=None):
 
     X_sk = None
     for n_jobs in (None, 2):
-        def run():
+        def run(n_jobs=n_jobs):
             f = RadialDistributionFeaturizer(cutoff=CUTOFF, n_bins=n_bins, n_jobs=n_jobs)
             return f, f.fit(structures).transform(structures)
         t, _, (sk, X) = best_of(run, args.repeats)
@@ -181,8 +183,8 @@ def main(argv=None):
                       .fit(base).transform([str(p) for p in paths]), args.repeats)
     info.append(("skmdl RadialDistributionFeaturizer on CIF paths (reads them)", n0, a0, t))
     for neighbors in ("voronoi", "cutoff"):
-        t, _, _ = best_of(lambda: OrbitalFieldMatrixFeaturizer(neighbors=neighbors)
-                          .fit().transform(base), 1)
+        t, _, _ = best_of(lambda neighbors=neighbors: OrbitalFieldMatrixFeaturizer(
+            neighbors=neighbors).fit().transform(base), 1)
         info.append((f"skmdl OrbitalFieldMatrixFeaturizer, neighbors={neighbors!r}", n0, a0, t))
     chg = CHGNetEmbedding().fit()
     chg.transform(base[:2])  # warm-up (first forward pass)

@@ -23,8 +23,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._formula import ATOMIC_NUMBER, ELEMENTS
-from ._structures import StructureError, _StructureFeaturizer, as_items, load_structures, \
-    report_errors
+from ._structures import (StructureError, _StructureFeaturizer, as_items, load_structures,
+                          report_errors)
 
 # ---------------------------------------------------------------------------
 # Partial radial distribution function

@@ -13,8 +13,7 @@ from pymatgen.core import Lattice, Structure
 from sklearn.base import clone
 
 from skmdl.descriptors import (CHGNetEmbedding, OrbitalFieldMatrixFeaturizer,
-                               RadialDistributionFeaturizer)
-from skmdl.descriptors import _structures
+                               RadialDistributionFeaturizer, _structures)
 from skmdl.descriptors.structure import ORBITALS, valence_orbitals
 
 
@@ -191,7 +190,10 @@ def test_rdf_learns_elements_and_ignores_unseen_ones():
 
 def test_valence_orbitals():
     table = valence_orbitals()
-    on = lambda z: [ORBITALS[i] for i in np.flatnonzero(table[z])]  # noqa: E731
+
+    def on(z):
+        return [ORBITALS[i] for i in np.flatnonzero(table[z])]
+
     assert on(1) == ["s1"]
     assert on(8) == ["s2", "p4"]
     assert on(26) == ["s2", "d6"]
