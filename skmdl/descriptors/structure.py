@@ -66,7 +66,10 @@ class RadialDistributionFeaturizer(_StructureFeaturizer):
     elements : list of str, default=None
         Element symbols whose pairs are featurized. ``None`` learns them in
         ``fit`` (every element of the training structures). Atoms of other
-        elements are left out of every pair.
+        elements are left out of every pair. There are
+        ``n(n+1)/2 * n_bins`` features for n elements (4,005 pairs for 89
+        elements): name the elements that matter on data sets spanning the
+        periodic table.
     cutoff : float, default=10.0
         Largest distance (Å).
     n_bins : int, default=100
@@ -402,8 +405,8 @@ class CHGNetEmbedding(_StructureFeaturizer):
         machine busy with other work torch's waiting threads slow it down
         (35 structures: 2 s with 1 thread, 19 s with 2, on 2 shared cores).
     errors : {"raise", "nan"}, default="raise"
-        Bad items (see :class:`RadialDistributionFeaturizer`) and elements
-        beyond Pu (Z = 94): raise a ``ValueError`` naming the item and its
+        Bad items (see :class:`RadialDistributionFeaturizer`), elements
+        beyond Pu (Z = 94) and isolated atoms: raise a ``ValueError`` naming the item and its
         row, or NaN row and a warning.
 
     Attributes
@@ -413,9 +416,9 @@ class CHGNetEmbedding(_StructureFeaturizer):
 
     Notes
     -----
-    Output is float32, the precision of the network. A site with no
-    neighbour within 6 Å makes CHGNet's result unreliable; CHGNet's message
-    about it is re-issued as a ``UserWarning``.
+    Output is float32, the precision of the network. A structure with a
+    site that has no neighbour within 6 Å (CHGNet's graph cutoff) is a bad
+    item: CHGNet refuses to build its graph.
 
     Examples
     --------

@@ -279,6 +279,12 @@ def test_chgnet_rejects_elements_it_does_not_know():
         CHGNetEmbedding().fit().transform([nacl(), am])
 
 
+def test_chgnet_rejects_isolated_atoms():
+    lonely = Structure(Lattice.cubic(12.0), ["Cu"], [[0, 0, 0]])
+    with pytest.raises(ValueError, match=r"row 0\).*isolated atom"):
+        CHGNetEmbedding().fit().transform([lonely])
+
+
 def test_dummy_species_are_reported():
     x = Structure(Lattice.cubic(3.0), ["X0+"], [[0, 0, 0]])
     with pytest.raises(ValueError, match=r"row 0\).*valence-orbital data for \['X0\+'\]"):
