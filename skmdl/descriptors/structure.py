@@ -251,6 +251,12 @@ class OrbitalFieldMatrixFeaturizer(_StructureFeaturizer):
       about 100 times faster, but it depends on ``cutoff`` and does not equal
       XenonPy's values.
 
+    matminer's ``OrbitalFieldMatrix`` is the same matrix with 1/r in Bohr⁻¹
+    (skmdl's values / 1.8897) where its one-hot vectors agree, i.e. for
+    main-group elements; for transition metals and the f block it also marks
+    filled semicore subshells (Fe: s2 p6 d6, here s2 d6).
+    ``benchmarks/structure_speed.py`` checks the agreement.
+
     Parameters
     ----------
     neighbors : {"voronoi", "cutoff"}, default="voronoi"
