@@ -47,9 +47,11 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils._base import FeatureNamesMixin, MaterialsInputMixin
 from .composition import _factorize
 
-#: Magnitude above which a descriptor value becomes NaN: float32's largest
-#: finite value (source models and most heads compute in float32).
-FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: Magnitude above which a descriptor value becomes NaN. Only ``Ipc`` of
+#: large molecules gets there (1e20-1e40 for polymer repeat units); 1e15
+#: keeps float32 sums of squares over millions of rows finite
+#: (standardization and variances of source-model inputs are float32).
+MAX_MAGNITUDE = 1e15
 POLYMER_MODES = ("cyclize", "oligomer", "cap")
 #: distinct inputs from which ``n_jobs`` != 1 featurizes in parallel processes
 _PARALLEL_MIN = 2000
@@ -218,23 +220,27 @@ def polymerize(mol, mode="cyclize", n_repeat=3):
         rw.AddBond((n - 1) * size + t_nb, h_nb, bond)
         remove += ends
     else:
-        for idx in ends:  # hydrogen caps: RemoveHs folds them into their neighbours
-            atom = rw.GetAtomWithIdx(idx)
-            atom.SetAtomicNum(1)
-            atom.SetIsotope(0)
-            atom.SetAtomMapNum(0)
-            atom.SetFormalCharge(0)
-            atom.SetNoImplicit(True)
+        # hydrogen caps: the end atoms get as many H as the bond order to their '*'
+        # (implicit for organic-subset atoms; explicit for bracket atoms like [Si], [nH])
+        for idx in ends:
+            star = rw.GetAtomWithIdx(idx)
+            nb = star.GetNeighbors()[0]
+            if nb.GetNoImplicit() or (nb.GetIsAromatic() and nb.GetAtomicNum() != 6):
+                order = int(rw.GetBondBetweenAtoms(idx, nb.GetIdx()).GetBondTypeAsDouble())
+                nb.SetNumExplicitHs(nb.GetNumExplicitHs() + order)
+        remove += ends
     for idx in sorted(remove, reverse=True):
         rw.RemoveAtom(idx)
-    try:
-        out = rw.GetMol()
-        Chem.SanitizeMol(out)
-        out = Chem.RemoveHs(out)
-        smiles = Chem.MolToSmiles(out)
-    except Exception as exc:  # RDKit raises several (Boost-wrapped) types
-        raise MoleculeError(f"{mode} gives an invalid molecule ({exc})") from None
-    canonical = Chem.MolFromSmiles(smiles)
+    from rdkit import rdBase
+
+    with rdBase.BlockLogs():
+        try:
+            out = rw.GetMol()
+            Chem.SanitizeMol(out)
+            smiles = Chem.MolToSmiles(out)
+        except Exception as exc:  # RDKit raises several (Boost-wrapped) types
+            raise MoleculeError(f"{mode} gives an invalid molecule ({exc})") from None
+        canonical = Chem.MolFromSmiles(smiles)
     if canonical is None:
         raise MoleculeError(f"{mode} gives an invalid molecule ({smiles})")
     return canonical
@@ -416,8 +422,10 @@ class RDKitDescriptors(_MoleculeFeaturizer):
     Notes
     -----
     Non-finite values are NaN, deterministically: a descriptor that raises,
-    returns NaN or an infinity, or whose magnitude exceeds float32's largest
-    value (3.4e38; e.g. ``Ipc`` of large molecules) gives NaN. Gasteiger
+    returns NaN or an infinity, or whose magnitude exceeds 1e15
+    (``MAX_MAGNITUDE``; only ``Ipc`` of large molecules does, reaching 1e40
+    for polymer repeat units: float32 sums of their squares would overflow)
+    gives NaN. Gasteiger
     partial charges (and the BCUT2D descriptors built on them) are NaN for
     elements without Gasteiger parameters and for ``*`` dummy atoms. NaN is
     handled by HistGradientBoosting and by skmdl's source models (a NaN input
@@ -474,7 +482,7 @@ class RDKitDescriptors(_MoleculeFeaturizer):
                 v = float(fn(mol))
             except Exception:  # RDKit descriptors raise assorted types on odd molecules
                 v = math.nan
-            out[j] = v if math.isfinite(v) and abs(v) <= FLOAT32_MAX else math.nan
+            out[j] = v if math.isfinite(v) and abs(v) <= MAX_MAGNITUDE else math.nan
         return out
 
 

@@ -11,7 +11,7 @@ from rdkit.Chem import Descriptors, MACCSkeys, rdFingerprintGenerator
 
 from skmdl.descriptors import (MACCSKeys, MorganFingerprint, RDKitDescriptors, polymerize,
                                rdkit_descriptor_names)
-from skmdl.descriptors.molecule import FLOAT32_MAX, MoleculeError, parse_molecule
+from skmdl.descriptors.molecule import MAX_MAGNITUDE, MoleculeError, parse_molecule
 
 SMILES = ["CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "C1CCC(CC1)N", "O=C=O", "CC#N"]
 SUBSET = ["MolWt", "MolLogP", "TPSA", "NumHDonors", "RingCount", "BertzCT", "qed"]
@@ -83,8 +83,15 @@ def test_non_finite_values_become_nan():
     assert np.isnan(f._values(None, state)[1])
     state = [lambda m: 1e39, lambda m: -2.0]
     np.testing.assert_array_equal(f._values(None, state), [np.nan, -2.0])
-    state = [lambda m: 1 / 0, lambda m: FLOAT32_MAX]
-    np.testing.assert_array_equal(f._values(None, state), [np.nan, FLOAT32_MAX])
+    state = [lambda m: 1 / 0, lambda m: -MAX_MAGNITUDE]
+    np.testing.assert_array_equal(f._values(None, state), [np.nan, -MAX_MAGNITUDE])
+    # a real case: Ipc of a large repeat unit is astronomically large
+    big = ("*N=P(*)(OCCOCCOCCOP1(OCCOCCOC)=NP(OCCOCCOC)(OCCOCCOC)=NP(OCCOCCOC)(OCCOCCOC)=N1)"
+           "OCCOCCOCCOP1(OCCOCCOC)=NP(OCCOCCOC)(OCCOCCOC)=NP(OCCOCCOC)(OCCOCCOC)=N1")
+    mol = polymerize(parse_molecule(big), "cap")
+    assert Descriptors.Ipc(mol) > MAX_MAGNITUDE
+    ipc = RDKitDescriptors(descriptors=["Ipc", "MolWt"], polymer="cap").fit().transform([big])
+    assert np.isnan(ipc[0, 0]) and np.isfinite(ipc[0, 1])
     # a real case: Gasteiger charges are NaN for a '*' dummy atom, and stay NaN
     out = RDKitDescriptors(descriptors=["MaxPartialCharge", "MolWt"]).fit().transform(["*CC*"])
     assert np.isnan(out[0, 0]) and np.isfinite(out[0, 1])
@@ -157,6 +164,14 @@ def test_polyethylene_star_handling():
     # both '*' on the same atom: polymethylene
     assert smiles(polymerize(parse_molecule("*C*"), "cyclize", 3)) == "C1CC1"
     assert smiles(polymerize(parse_molecule("*C(*)(F)F"), "oligomer", 2)) == "FC(F)C(F)F"
+    # caps on bracket and aromatic N atoms get explicit H; '=*' ends get two H
+    assert smiles(polymerize(parse_molecule("*[Si](C)(C)O*"), "cap")) == "C[SiH](C)O"
+    assert smiles(polymerize(parse_molecule("*Cn1c(*)nc2ccccc21"),
+                             "cap")) == "Cn1cnc2ccccc21"
+    assert smiles(polymerize(parse_molecule("*c1ccc2[nH]c(*)cc2c1"), "cap")) == "c1ccc2[nH]ccc2c1"
+    assert smiles(polymerize(parse_molecule("*N1C(=O)c2ccc(*)cc2C1=O"),
+                             "cap")) == "O=C1NC(=O)c2ccccc21"
+    assert smiles(polymerize(parse_molecule("*=CC=*"), "oligomer", 2)) == "CC=CC"
 
 
 @pytest.mark.parametrize("mode", ["cyclize", "oligomer", "cap"])
