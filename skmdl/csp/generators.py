@@ -230,10 +230,13 @@ class TemplateGenerator(_Generator):
 
 
 def _dedup_key(s: Structure, decimals=2):
-    """Cheap identity of a structure: composition, volume and sorted neighbour distances."""
-    _, _, _, d = s.get_neighbor_list(4.0)
-    hist = tuple(np.round(np.sort(d)[:64], decimals))
-    return (s.composition.reduced_formula, len(s), round(s.volume / len(s), 1), hist)
+    """Cheap identity of a structure: composition, volume and its sorted species-pair distances."""
+    ci, ni, _, d = s.get_neighbor_list(4.0)
+    z = np.array([sp.Z for sp in s.species])
+    pairs = np.stack([np.round(d, decimals), np.minimum(z[ci], z[ni]), np.maximum(z[ci], z[ni])], 1)
+    pairs = pairs[np.lexsort(pairs.T[::-1])][:128]
+    return (s.composition.reduced_formula, len(s), round(s.volume / len(s), 1),
+            tuple(map(tuple, pairs.tolist())))
 
 
 class WyckoffGenerator(_Generator):

@@ -75,7 +75,8 @@ class ShotgunCSP(BaseEstimator):
         Candidates generated per formula.
     n_train : int
         Candidates evaluated with the energy model to fit the per-system
-        surrogate (the ideal template substitutions always among them).
+        surrogate: every ideal template substitution, plus random other
+        candidates up to this number.
     n_screen : int
         Candidates with the lowest surrogate energy that are then evaluated
         with the energy model (without surrogate: a random draw of this many more).
@@ -226,6 +227,7 @@ class ShotgunCSP(BaseEstimator):
         comp = _composition(x)
         rng = np.random.default_rng(self._seed(comp))
         cands, counts = self._generate(comp, rng)
+        t_gen = time.perf_counter()
         details = {"formula": comp.reduced_formula, "generated": counts,
                    "n_candidates": len(cands), "n_energy": 0, "n_relaxed": 0}
         if not cands:
@@ -235,9 +237,10 @@ class ShotgunCSP(BaseEstimator):
                  if c.generator == "template" and not c.info.get("perturbed")]
         rest = [i for i in range(len(cands)) if i not in set(ideal)]
         rng.shuffle(rest)
-        # The ideal template substitutions (most similar first) are evaluated
-        # first; the surrogate fitted on these n_train energies picks n_screen more.
-        first = (ideal + rest)[:self.n_train]
+        # Every ideal template substitution is evaluated (with its volume scan),
+        # plus random others up to n_train; the surrogate fitted on these energies
+        # picks n_screen more from the remaining candidates.
+        first = ideal + rest[:max(0, self.n_train - len(ideal))]
         pool = [i for i in ideal + rest if i not in set(first)]
         chosen = list(first)
         self._scan_volumes([cands[i] for i in first if i in set(ideal)], energy)
@@ -261,6 +264,8 @@ class ShotgunCSP(BaseEstimator):
         details["n_energy"] = len(chosen)
         ranked = sorted((cands[i] for i in chosen), key=lambda c: c.energy_per_atom)
         ranked = [c for c in ranked if np.isfinite(c.energy_per_atom)]
+        t_energy = time.perf_counter()
+        details.update(generate_s=t_gen - t0, energy_s=t_energy - t_gen)
         if relaxer is not None:
             n_relax = self.top_k if self.n_relax is None else self.n_relax
             relaxed = []
