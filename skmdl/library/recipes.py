@@ -117,8 +117,8 @@ def transfer_exclusions(task):
     return {"exclude_tasks": [task], "exclude_quantities": quantities}
 
 
-def transfer_sources(task, library=None):
-    """Ids of the library's models allowed as transfer sources for ``task``.
+def transfer_sources(task, library=None, kind="inorganic"):
+    """Ids of the library's models of ``kind`` allowed as transfer sources for ``task``.
 
     The same candidates ``TransferRegressor(**transfer_exclusions(task))``
     screens (default library when ``library`` is None).
@@ -128,5 +128,5 @@ def transfer_sources(task, library=None):
     lib = ModelLibrary.default() if library is None else library
     ex = transfer_exclusions(task)
     banned = set(ex["exclude_quantities"])
-    ids = lib.search(exclude_tasks=ex["exclude_tasks"])["id"]
+    ids = lib.search(kind=kind, exclude_tasks=ex["exclude_tasks"])["id"]
     return [i for i in ids if lib.card(i).get("quantity") not in banned]
