@@ -14,11 +14,15 @@ replaces them by chemistry instead:
 * ``"cyclize"``: ``n_repeat`` units joined head to tail and the chain closed
   into a ring. Nothing is left of the chain ends, and the result does not
   depend on where the repeat unit was cut (``*CCO*``, ``*COC*`` and ``*OCC*``
-  are the same polymer and give the same ring). Used by skmdl's polymer
-  source models.
+  are the same polymer and give the same ring). Conjugated units can
+  aromatize (``*C=C*`` gives benzene), and RDKit descriptors that enumerate
+  ring systems get slow on macrocycles through fused rings.
 * ``"oligomer"``: ``n_repeat`` units joined head to tail, both ends capped
   with hydrogen (the ends are diluted, not removed).
-* ``"cap"``: the single repeat unit with both ``*`` replaced by hydrogen.
+* ``"cap"``: the single repeat unit with both ``*`` replaced by hydrogen
+  (as many H as the bond order). Cheapest; used by skmdl's polymer source
+  models because the full RDKit set costs ~10-25x more on a trimer (see
+  :mod:`skmdl.library.recipes_organic`).
 
 SMILES strings featurized before in the same process, with the same
 settings, are taken from a bounded cache (see :class:`_FeatureCache`):
