@@ -197,7 +197,7 @@ def main(argv=None):
         lines.append(
             f"| {r['target']} | {r['atoms']} | {r['templates']} | {'yes' if r['ceiling'] else ''} "
             f"| {fmt(r['rank'])} | {'✓' if r['s@1'] else ''} | {'✓' if r['s@10'] else ''} "
-            f"| {fmt(r['rank_fp'])} | {r['found_by']} | {r['generated']} | {r['n_E']} "
+            f"| {fmt(r['rank_fp']) if not args.no_fingerprint else 'not computed'} | {r['found_by']} | {r['generated']} | {r['n_E']} "
             f"| {r['n_relax']} | {r['seconds']:.0f} |")
     lines += ["", f"| method | successes of {n} |", "|---|---:|",
               f"| skmdl ShotgunCSP, success@1 (StructureMatcher) | {int(df['s@1'].sum())} |",
