@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from functools import lru_cache
 
 import numpy as np
-from pymatgen.core import Composition, Element, Lattice, Structure
+from pymatgen.core import Composition, Lattice, Structure
 
 from .candidate import Candidate
 from .templates import TemplateStore, anonymized_formula

@@ -119,15 +119,9 @@ class TemplateStore:
 
     def add_aflow_prototypes(self) -> "TemplateStore":
         """Add pymatgen's AFLOW prototype library (288 ordered prototypes), ids ``aflow:<label>``."""
-        structures, ids = [], []
-        for i, entry in enumerate(_aflow_library()):
-            label = entry.get("tags", {}).get("aflow", str(i))
-            tid = f"aflow:{label}"
-            if tid in self._ids or tid in ids:
-                tid = f"{tid}#{i}"
-            structures.append(entry["snl"].structure)
-            ids.append(tid)
-        return self.add_structures(structures, ids, source="aflow")
+        for template in _aflow_templates():
+            self.add(template)
+        return self
 
     def add_folder(self, folder, source=None) -> "TemplateStore":
         """Add every ``*.cif`` and pymatgen ``*.json`` Structure file of a folder (recursively).
@@ -170,11 +164,19 @@ class TemplateStore:
 
 
 @lru_cache(maxsize=1)
-def _aflow_library():
-    """pymatgen's AFLOW prototypes (loaded once per process: the file takes seconds)."""
+def _aflow_templates() -> tuple:
+    """pymatgen's AFLOW prototypes as Templates (built once per process: loading takes seconds)."""
     from pymatgen.analysis.prototypes._data import AFLOW_PROTOTYPE_LIBRARY
 
-    return tuple(AFLOW_PROTOTYPE_LIBRARY)
+    out, ids = [], set()
+    for i, entry in enumerate(AFLOW_PROTOTYPE_LIBRARY):
+        tid = f"aflow:{entry.get('tags', {}).get('aflow', i)}"
+        if tid in ids:
+            tid = f"{tid}#{i}"
+        ids.add(tid)
+        if entry["snl"].structure.is_ordered:
+            out.append(Template(tid, entry["snl"].structure, "aflow"))
+    return tuple(out)
 
 
 def leave_one_out(store: TemplateStore, target) -> TemplateStore:

@@ -1,21 +1,8 @@
-"""Tiny crystals shared by the CSP tests."""
+"""Fixtures of the CSP tests: NaCl and templates that hold no NaCl."""
 
 import pytest
-from pymatgen.core import Lattice, Structure
 
-
-def rocksalt(a, b, lattice):
-    return Structure.from_spacegroup("Fm-3m", Lattice.cubic(lattice), [a, b],
-                                     [[0, 0, 0], [0.5, 0.5, 0.5]])
-
-
-def cesium_chloride(a, b, lattice):
-    return Structure(Lattice.cubic(lattice), [a, b], [[0, 0, 0], [0.5, 0.5, 0.5]])
-
-
-def zincblende(a, b, lattice):
-    return Structure.from_spacegroup("F-43m", Lattice.cubic(lattice), [a, b],
-                                     [[0, 0, 0], [0.25, 0.25, 0.25]])
+from csp_crystals import cesium_chloride, rocksalt, zincblende
 
 
 @pytest.fixture

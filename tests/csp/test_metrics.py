@@ -4,7 +4,7 @@ import pytest
 from skmdl.csp.metrics import (fingerprint_distance, first_match_rank, structure_match,
                                success_at_k)
 
-from conftest import cesium_chloride, rocksalt
+from csp_crystals import cesium_chloride, rocksalt
 
 
 def test_match_survives_perturbation_supercell_and_strain(nacl):

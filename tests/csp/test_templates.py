@@ -4,7 +4,7 @@ import pytest
 
 from skmdl.csp.templates import TemplateStore, anonymized_formula, leave_one_out
 
-from conftest import rocksalt
+from csp_crystals import rocksalt
 
 
 def test_lookup_by_stoichiometry_pattern(references, nacl):
