@@ -197,16 +197,19 @@ def main(argv=None):
         lines.append(
             f"| {r['target']} | {r['atoms']} | {r['templates']} | {'yes' if r['ceiling'] else ''} "
             f"| {fmt(r['rank'])} | {'✓' if r['s@1'] else ''} | {'✓' if r['s@10'] else ''} "
-            f"| {fmt(r['rank_fp']) if not args.no_fingerprint else 'not computed'} | {r['found_by']} | {r['generated']} | {r['n_E']} "
+            f"| {fmt(r['rank_fp']) if not args.no_fingerprint else 'not computed'} "
+            f"| {r['found_by']} | {r['generated']} | {r['n_E']} "
             f"| {r['n_relax']} | {r['seconds']:.0f} |")
     lines += ["", f"| method | successes of {n} |", "|---|---:|",
               f"| skmdl ShotgunCSP, success@1 (StructureMatcher) | {int(df['s@1'].sum())} |",
               f"| skmdl ShotgunCSP, success@10 (StructureMatcher) | {int(df['s@10'].sum())} |"]
     if not args.no_fingerprint:
-        lines.append(f"| skmdl ShotgunCSP, success@10 (fingerprint ≤ 0.2) | {int(df['fp@10'].sum())} |")
+        lines.append("| skmdl ShotgunCSP, success@10 (fingerprint ≤ 0.2) | "
+                     f"{int(df['fp@10'].sum())} |")
         lines.append(f"| skmdl ShotgunCSP, success@10 (either criterion) | "
                      f"{int((df['fp@10'] | df['s@10']).sum())} |")
-    lines.append(f"| template ceiling (ideal substitution matches), this run | {int(df['ceiling'].sum())} |")
+    lines.append("| template ceiling (ideal substitution matches), this run | "
+                 f"{int(df['ceiling'].sum())} |")
     if n == 35:
         lines.append(f"| template ceiling, measured before | {TEMPLATE_CEILING_BEFORE} |")
         lines += [f"| {k} | {v} |" for k, v in SEED_TABLE.items()]

@@ -129,7 +129,8 @@ class ShotgunCSP(BaseEstimator):
 
     def __init__(self, generators=("template", "wyckoff"), energy_model="chgnet",
                  n_candidates=200, n_train=40, n_screen=40, top_k=10, surrogate=True,
-                 relax=True, n_relax=None, relax_steps=60, fmax=0.1, volume_scan=(0.85, 1.0, 1.2, 1.45), prototypes=True,
+                 relax=True, n_relax=None, relax_steps=60, fmax=0.1,
+                 volume_scan=(0.85, 1.0, 1.2, 1.45), prototypes=True,
                  exclude_formulas=(), n_jobs=None, random_state=None, device="cpu", verbose=False):
         self.generators = generators
         self.energy_model = energy_model
@@ -154,13 +155,15 @@ class ShotgunCSP(BaseEstimator):
     def _check_params(self):
         for name in ("n_candidates", "top_k", "n_screen", "n_train", "relax_steps"):
             v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or v < (1 if name in ("n_candidates", "top_k") else 0):
+            low = 1 if name in ("n_candidates", "top_k") else 0
+            if not isinstance(v, (int, np.integer)) or v < low:
                 raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
         if self.relax and not (isinstance(self.energy_model, str)
                                and self.energy_model == "chgnet"):
             raise ValueError("relax=True needs energy_model='chgnet'")
         if isinstance(self.energy_model, str) and self.energy_model != "chgnet":
-            raise ValueError(f"energy_model must be 'chgnet' or a callable, got {self.energy_model!r}")
+            raise ValueError("energy_model must be 'chgnet' or a callable, "
+                             f"got {self.energy_model!r}")
 
     def _make_generators(self):
         gens = []
@@ -347,7 +350,8 @@ class ShotgunCSP(BaseEstimator):
         return (ranked, [r[1] for r in results]) if return_details else ranked
 
     def score(self, X, y, k=None):
-        """Top-k success rate: fraction of formulas whose true structure ``y[i]`` is in the top ``k``."""
+        """Top-k success rate: the fraction of formulas whose true structure ``y[i]`` is matched
+        by one of their first ``k`` candidates (``k`` defaults to ``top_k``)."""
         k = self.top_k if k is None else k
         ranked = self.predict(X)
         trues = _items(y)

@@ -108,7 +108,8 @@ class TemplateStore:
         skipped = []
         for tid, s in zip(ids, structures):
             if not isinstance(s, Structure):
-                raise TypeError(f"template {tid!r} is a {type(s).__name__}, not a pymatgen Structure")
+                raise TypeError(f"template {tid!r} is a {type(s).__name__}, "
+                                "not a pymatgen Structure")
             if not s.is_ordered:
                 skipped.append(tid)
                 continue
@@ -118,7 +119,8 @@ class TemplateStore:
         return self
 
     def add_aflow_prototypes(self) -> "TemplateStore":
-        """Add pymatgen's AFLOW prototype library (288 ordered prototypes), ids ``aflow:<label>``."""
+        """Add pymatgen's AFLOW prototype library (288 ordered prototypes), ids ``aflow:<label>``.
+        """
         for template in _aflow_templates():
             self.add(template)
         return self

@@ -39,7 +39,8 @@ class VolumeModel:
 
     def __init__(self, structure_method="library", library=None):
         if structure_method not in ("dls", "library"):
-            raise ValueError(f"structure_method must be 'dls' or 'library', got {structure_method!r}")
+            raise ValueError("structure_method must be 'library' or 'dls', "
+                             f"got {structure_method!r}")
         self.structure_method = structure_method
         self.library = library
         self._cache = {}
@@ -49,7 +50,9 @@ class VolumeModel:
 
         if self.library is None:
             return ModelLibrary.default()
-        return self.library if isinstance(self.library, ModelLibrary) else ModelLibrary(self.library)
+        if isinstance(self.library, ModelLibrary):
+            return self.library
+        return ModelLibrary(self.library)
 
     def per_atom(self, composition) -> float:
         """Volume per atom (Å³) from the composition: mean of the library's volume models."""
