@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from skmdl.csp import NoCandidatesError
 from skmdl.csp.generators import TemplateGenerator
 from skmdl.csp.metrics import (FINGERPRINT_THRESHOLD, fingerprint_distance, first_match_rank,
                                structure_fingerprint, structure_match)
@@ -154,8 +155,14 @@ def main(argv=None):
         est = fitted_for(targets, label, **params)
         assert true.composition.reduced_formula not in est.templates_.formulas
         t_fit = time.perf_counter() - t0
-        ranked, details = est.predict([true.composition.reduced_formula], return_details=True)
-        ranked, det = ranked[0], details[0]
+        try:
+            ranked, details = est.predict([true.composition.reduced_formula],
+                                          return_details=True)
+            ranked, det = ranked[0], details[0]
+        except NoCandidatesError as exc:  # counted as a failure, reason printed
+            print(f"{label}: {exc}", flush=True)
+            ranked, det = [], {"generated": {}, "n_candidates": 0, "n_energy": 0,
+                               "n_relaxed": 0}
         rank = first_match_rank(ranked, true)
         rank_fp = None
         if not args.no_fingerprint:

@@ -10,9 +10,9 @@ it all, :mod:`~skmdl.csp.metrics` says whether a prediction is right.
 from .candidate import Candidate
 from .generators import RandomGenerator, TemplateGenerator, WyckoffGenerator
 from .metrics import fingerprint_distance, first_match_rank, structure_match, success_at_k
-from .shotgun import ShotgunCSP
+from .shotgun import NoCandidatesError, ShotgunCSP
 from .templates import TemplateStore, leave_one_out
 
-__all__ = ["Candidate", "RandomGenerator", "ShotgunCSP", "TemplateGenerator", "TemplateStore",
+__all__ = ["Candidate", "NoCandidatesError", "RandomGenerator", "ShotgunCSP", "TemplateGenerator", "TemplateStore",
            "WyckoffGenerator", "fingerprint_distance", "first_match_rank", "leave_one_out",
            "structure_match", "success_at_k"]

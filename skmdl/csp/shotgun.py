@@ -53,6 +53,10 @@ def _items(X):
     return list(X.tolist() if hasattr(X, "tolist") and not isinstance(X, list) else X)
 
 
+class NoCandidatesError(ValueError):
+    """No generator produced a candidate structure for a formula."""
+
+
 class ShotgunCSP(BaseEstimator):
     """Crystal structure prediction from a composition (ShotgunCSP workflow).
 
@@ -186,6 +190,9 @@ class ShotgunCSP(BaseEstimator):
         """
         self._check_params()
         structures = _items(X)
+        if not structures:
+            raise ValueError("ShotgunCSP.fit needs at least one reference Structure "
+                             "(the reference set is empty)")
         for i, s in enumerate(structures):
             if not isinstance(s, Structure):
                 raise ValueError(f"X[{i}] is a {type(s).__name__}, not a pymatgen Structure")
@@ -233,9 +240,13 @@ class ShotgunCSP(BaseEstimator):
         t_gen = time.perf_counter()
         details = {"formula": comp.reduced_formula, "generated": counts,
                    "n_candidates": len(cands), "n_energy": 0, "n_relaxed": 0}
-        if not cands:
-            details["seconds"] = time.perf_counter() - t0
-            return [], details
+        if not cands:  # never a silent empty result
+            raise NoCandidatesError(
+                f"no candidate structure for {comp.reduced_formula}: no template has its "
+                f"stoichiometry pattern and the "
+                f"{'/'.join(type(g).__name__ for g in self.generators_)} generators "
+                "found no geometrically feasible crystal (try more n_candidates, other "
+                "generators or more reference structures)")
         ideal = [i for i, c in enumerate(cands)
                  if c.generator == "template" and not c.info.get("perturbed")]
         rest = [i for i in range(len(cands)) if i not in set(ideal)]

@@ -61,3 +61,28 @@ def test_benchmark_templates_never_hold_the_target(shared_data):
         formulas = est.templates_.formulas
         assert true.composition.reduced_formula not in formulas, label
         assert len(est.templates_) > 250  # AFLOW prototypes + other benchmark crystals
+
+
+def test_gaas_from_a_zinc_blende_template_relaxed_and_ranked(references):
+    """The issue's acceptance example: formula only -> relaxed, ranked structures."""
+    from csp_crystals import zincblende
+
+    csp = ShotgunCSP(generators=("template",), n_candidates=4, n_train=2, n_screen=1, top_k=3,
+                     relax=True, n_relax=1, relax_steps=5, prototypes=False, random_state=0)
+    ranked = csp.fit(references).predict(["GaAs"])[0]
+    assert ranked and ranked[0].relaxed
+    assert ranked[0].structure.composition.reduced_formula == "GaAs"
+    assert structure_match(ranked[0], zincblende("Ga", "As", 5.65))
+    energies = [c.energy_per_atom for c in ranked if c.relaxed]
+    assert energies == sorted(energies)
+
+
+def test_no_silent_empty_results(references):
+    from skmdl.csp import NoCandidatesError
+
+    with pytest.raises(ValueError, match="reference set is empty"):
+        ShotgunCSP(prototypes=False, relax=False).fit([])
+    csp = ShotgunCSP(generators=("template",), relax=False, prototypes=False).fit(references)
+    # only AB templates: nothing for an A2B3 formula, and an error that says so
+    with pytest.raises(NoCandidatesError, match="no candidate structure for Al2O3"):
+        csp.predict(["Al2O3"])
