@@ -151,6 +151,7 @@ def plot(curves):
         ax.errorbar(n, tm, ts, marker="s", capsize=3, label="transfer (TransferRegressor)")
         ax.set_xscale("log")
         ax.set_xticks(n, [str(v) for v in n])
+        ax.minorticks_off()
         ax.set_xlabel("training polymers n")
         ax.set_ylabel(f"test MAE ({UNITS.get(task, '')})")
         ax.set_title(task)
