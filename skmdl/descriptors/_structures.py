@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._base import FeatureNamesMixin, MaterialsInputMixin
+from ..utils._base import FeatureNamesMixin, MaterialsInputMixin, as_item_list
 
 #: items from which ``n_jobs`` != 1 featurizes in parallel processes (below
 #: that, starting workers costs more than it saves)
@@ -38,24 +38,7 @@ def as_items(X) -> list:
             f"expected a sequence of structures, got a single {type(X).__name__}; "
             "wrap it in a list"
         )
-    if isinstance(X, pd.DataFrame):
-        if X.shape[1] != 1:
-            raise ValueError(
-                f"expected one column of structures, got a DataFrame with {X.shape[1]} columns"
-            )
-        X = X.iloc[:, 0]
-    if isinstance(X, pd.Series):
-        return X.tolist()
-    if isinstance(X, np.ndarray):
-        if X.ndim == 2 and X.shape[1] == 1:
-            X = X[:, 0]
-        if X.ndim != 1:
-            raise ValueError(f"expected a 1-d sequence of structures, got shape {X.shape}")
-        return X.tolist()
-    try:
-        return list(X)
-    except TypeError:
-        raise ValueError(f"expected a sequence of structures, got {type(X).__name__}") from None
+    return as_item_list(X, "structures")
 
 
 def _is_structure(obj) -> bool:

@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._base import FeatureNamesMixin, MaterialsInputMixin
+from ..utils._base import FeatureNamesMixin, MaterialsInputMixin, as_item_list
 from ._formula import ATOMIC_NUMBER, ELEMENTS, FormulaError, to_element_dict
 from .elements import ELEMENT_TABLES, load_element_table, table_hash
 
@@ -41,28 +41,9 @@ def _as_items(X) -> list:
         raise ValueError(
             "expected a sequence of formulas, got a single string; wrap it in a list"
         )
-    if isinstance(X, pd.DataFrame):
-        if X.shape[1] != 1:
-            raise ValueError(
-                f"expected one column of formulas, got a DataFrame with {X.shape[1]} columns"
-            )
-        X = X.iloc[:, 0]
-    if isinstance(X, pd.Series):
-        return X.tolist()
-    if isinstance(X, np.ndarray):
-        if X.ndim == 2 and X.shape[1] == 1:
-            X = X[:, 0]
-        if X.ndim != 1:
-            raise ValueError(f"expected a 1-d sequence of formulas, got shape {X.shape}")
-        return X.tolist()
     if hasattr(X, "element_composition"):
         raise ValueError("expected a sequence of compositions, got a single Composition")
-    try:
-        return list(X)
-    except TypeError:
-        raise ValueError(
-            f"expected a sequence of formulas, got {type(X).__name__}"
-        ) from None
+    return as_item_list(X, "formulas")
 
 
 def _factorize(items: list):

@@ -48,7 +48,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._base import FeatureNamesMixin, MaterialsInputMixin
+from ..utils._base import FeatureNamesMixin, MaterialsInputMixin, as_item_list
 from .composition import _factorize
 
 #: Magnitude above which a descriptor value becomes NaN. Only ``Ipc`` of
@@ -113,23 +113,7 @@ def _as_items(X) -> list:
         raise ValueError("expected a sequence of SMILES, got a single string; wrap it in a list")
     if type(X).__name__ == "Mol":
         raise ValueError("expected a sequence of molecules, got a single Mol; wrap it in a list")
-    if isinstance(X, pd.DataFrame):
-        if X.shape[1] != 1:
-            raise ValueError(
-                f"expected one column of SMILES, got a DataFrame with {X.shape[1]} columns")
-        X = X.iloc[:, 0]
-    if isinstance(X, pd.Series):
-        return X.tolist()
-    if isinstance(X, np.ndarray):
-        if X.ndim == 2 and X.shape[1] == 1:
-            X = X[:, 0]
-        if X.ndim != 1:
-            raise ValueError(f"expected a 1-d sequence of SMILES, got shape {X.shape}")
-        return X.tolist()
-    try:
-        return list(X)
-    except TypeError:
-        raise ValueError(f"expected a sequence of SMILES, got {type(X).__name__}") from None
+    return as_item_list(X, "SMILES")
 
 
 # ---------------------------------------------------------------- parsing

@@ -25,3 +25,33 @@ class FeatureNamesMixin:
         """Names of the output features."""
         check_is_fitted(self, "feature_names_out_")
         return self.feature_names_out_.copy()
+
+
+def as_item_list(X, what: str) -> list:
+    """Inputs (list, Series, 1-column DataFrame, 1-d or (n, 1) array, iterable) as a list.
+
+    Items are never coerced through numpy, so formulas, Structures and Mol
+    objects stay what they are. ``what`` names the items in error messages
+    ("formulas", "SMILES", "structures"). Callers reject single items (a bare
+    string, Structure, Mol) before calling this.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"expected one column of {what}, got a DataFrame with {X.shape[1]} columns")
+        X = X.iloc[:, 0]
+    if isinstance(X, pd.Series):
+        return X.tolist()
+    if isinstance(X, np.ndarray):
+        if X.ndim == 2 and X.shape[1] == 1:
+            X = X[:, 0]
+        if X.ndim != 1:
+            raise ValueError(f"expected a 1-d sequence of {what}, got shape {X.shape}")
+        return X.tolist()
+    try:
+        return list(X)
+    except TypeError:
+        raise ValueError(f"expected a sequence of {what}, got {type(X).__name__}") from None
