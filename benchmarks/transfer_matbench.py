@@ -55,7 +55,7 @@ def heads(seed):
     }
 
 
-def classifiers(seed, n_sources):
+def classifiers(seed, n_sources, n_jobs=None):
     desc = lambda: CompositionFeaturizer(stoichiometry=True, element_fractions=True)  # noqa
     et = lambda: ExtraTreesClassifier(n_estimators=300, max_features=0.3,  # noqa
                                       random_state=seed, n_jobs=1)
@@ -64,7 +64,8 @@ def classifiers(seed, n_sources):
             max_iter=500, learning_rate=0.05, random_state=seed)),
         "direct ET": make_pipeline(desc(), et()),
         f"transfer ET (k={n_sources})": TransferClassifier(
-            n_sources=n_sources, head=et(), descriptors=desc(), random_state=seed),
+            n_sources=n_sources, head=et(), descriptors=desc(), n_jobs=n_jobs,
+            random_state=seed),
     }
 
 
@@ -88,6 +89,8 @@ def main():
     ap.add_argument("--n-sources", type=int, default=5)
     ap.add_argument("--intervals", action="store_true", help="also calibrate 90%% intervals")
     ap.add_argument("--folds", type=int, default=5, help="run the first N official folds")
+    ap.add_argument("--n-jobs", type=int, default=None,
+                    help="parallel source screening / heads of the transfer classifier")
     args = ap.parse_args()
     lib = ModelLibrary.default()
     assert not set(lib.search()["task"]) & set(BENCHMARK_TARGETS), "target leaked into sources"
@@ -100,7 +103,7 @@ def main():
         scores, cover, width, chosen, times = {}, [], [], [], {}
         clf = is_classification(task)
         for k, (tr, te) in enumerate(folds):
-            todo = (classifiers(0, args.n_sources) if clf
+            todo = (classifiers(0, args.n_sources, args.n_jobs) if clf
                     else models(0, args.intervals, args.n_sources))
             for name, model in todo.items():
                 t0 = time.perf_counter()
