@@ -15,12 +15,12 @@ import os
 import warnings
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._base import FeatureNamesMixin, MaterialsInputMixin, as_item_list
+from ..utils._base import (FeatureNamesMixin, MaterialsInputMixin, as_item_list,
+                           report_item_errors)
 
 #: items from which ``n_jobs`` != 1 featurizes in parallel processes (below
 #: that, starting workers costs more than it saves)
@@ -125,16 +125,7 @@ def load_structures(items) -> list:
 
 def report_errors(errors: dict, items: list, policy: str, stacklevel: int = 3) -> None:
     """Raise for the first failing row (``policy="raise"``) or warn with the count."""
-    if not errors:
-        return
-    if policy == "raise":
-        i = min(errors)
-        raise ValueError(f"cannot featurize {describe(items[i])} (row {i}): {errors[i]}")
-    warnings.warn(
-        f"{len(errors)} of {len(items)} structures could not be featurized; their rows are NaN",
-        UserWarning,
-        stacklevel=stacklevel,
-    )
+    report_item_errors(errors, items, policy, describe, "structures", stacklevel)
 
 
 class _StructureFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin,

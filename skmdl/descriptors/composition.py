@@ -7,7 +7,6 @@ the concatenated element rows (CSR layout), never with a Python loop per row.
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral
 
 import numpy as np
@@ -17,7 +16,8 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._base import FeatureNamesMixin, MaterialsInputMixin, as_item_list
+from ..utils._base import (FeatureNamesMixin, MaterialsInputMixin, as_item_list,
+                           report_item_errors)
 from ._formula import ATOMIC_NUMBER, ELEMENTS, FormulaError, to_element_dict
 from .elements import ELEMENT_TABLES, load_element_table, table_hash
 
@@ -65,6 +65,12 @@ def _factorize(items: list):
             uniques.append(it)
         codes[i] = j
     return uniques, codes
+
+
+def _errors_by_row(errors, codes):
+    """``{distinct-item index: reason}`` -> ``{row: reason}`` through the factorize codes."""
+    rows = np.flatnonzero(np.isin(codes, list(errors)))
+    return {int(r): errors[codes[r]] for r in rows}
 
 
 def _parse_chunk(items):
@@ -405,12 +411,5 @@ class CompositionFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerM
         return out[:, : len(FRACTION_ELEMENTS)]
 
     def _report_errors(self, errors, codes, items):
-        bad = np.isin(codes, list(errors))
-        if self.errors == "raise":
-            i = int(np.argmax(bad))  # first failing row
-            raise ValueError(f"cannot featurize formula {items[i]!r} (row {i}): {errors[codes[i]]}")
-        warnings.warn(
-            f"{int(bad.sum())} of {len(codes)} formulas could not be featurized; their rows are NaN",
-            UserWarning,
-            stacklevel=3,
-        )
+        report_item_errors(_errors_by_row(errors, codes), items, self.errors,
+                           lambda item: f"formula {item!r}", "formulas", stacklevel=3)

@@ -38,18 +38,17 @@ the featurizer it was trained with.
 from __future__ import annotations
 
 import math
-import warnings
 from numbers import Integral
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._base import FeatureNamesMixin, MaterialsInputMixin, as_item_list
-from .composition import _factorize
+from ..utils._base import (FeatureNamesMixin, MaterialsInputMixin, as_item_list,
+                           report_item_errors)
+from .composition import _errors_by_row, _factorize
 
 #: Magnitude above which a descriptor value becomes NaN. Only ``Ipc`` of
 #: large molecules gets there (1e20-1e40 for polymer repeat units); 1e15
@@ -345,18 +344,12 @@ class _MoleculeFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMix
         return U, errors
 
     def _report_errors(self, errors, codes, items):
-        bad = np.isin(codes, list(errors))
-        if self.errors == "raise":
-            i = int(np.argmax(bad))  # first failing row
-            item = items[i]
-            shown = _smiles_of(item) if type(item).__name__ == "Mol" else item
-            raise ValueError(f"cannot featurize SMILES {shown!r} (row {i}): {errors[codes[i]]}")
-        warnings.warn(
-            f"{int(bad.sum())} of {len(codes)} molecules could not be featurized; "
-            "their rows are NaN",
-            UserWarning,
-            stacklevel=3,
-        )
+        def shown(item):
+            smiles = _smiles_of(item) if type(item).__name__ == "Mol" else item
+            return f"SMILES {smiles!r}"
+
+        report_item_errors(_errors_by_row(errors, codes), items, self.errors, shown,
+                           "molecules", stacklevel=3)
 
 
 def _smiles_of(mol):
