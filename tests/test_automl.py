@@ -127,8 +127,10 @@ def test_flaml_selects_between_transfer_and_random_forest(steels):
     T_test = composition_table(X_test, elements=T_train.columns)
     automl = AutoML()
     automl.add_learner("skmdl_transfer", SteelTransfer)
-    automl.fit(T_train, y_train, task="regression", estimator_list=["rf", "skmdl_transfer"],
-               time_budget=6, max_iter=12, eval_method="cv", n_splits=3, skip_transform=True,
+    # FLAML picks the next learner by estimated cost: the (costlier) transfer learner
+    # is listed first so that it is evaluated under a small budget
+    automl.fit(T_train, y_train, task="regression", estimator_list=["skmdl_transfer", "rf"],
+               time_budget=10, max_iter=8, eval_method="cv", n_splits=3, skip_transform=True,
                n_jobs=1, seed=0, verbose=0)
     assert automl.best_estimator in ("skmdl_transfer", "rf")
     tried = automl.best_loss_per_estimator

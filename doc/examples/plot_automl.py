@@ -76,7 +76,9 @@ print("kept sources:", search.best_estimator_.sources_)
 # :class:`~skmdl.transfer.automl.TransferLearner` turns each row back into a
 # composition for the source models. The candidate sources are a class
 # attribute; ``skip_transform=True`` keeps FLAML from dropping elements whose
-# amount is the same in every row.
+# amount is the same in every row. FLAML picks the next learner to try by its
+# estimated cost, so the costlier transfer learner comes first in the list to be
+# tried at all under a budget this small; ``max_iter`` stops the search early.
 from flaml import AutoML
 
 from skmdl.transfer.automl import TransferLearner, composition_table
@@ -93,8 +95,8 @@ print(T_train.iloc[:3, :6])
 
 automl = AutoML()
 automl.add_learner("skmdl_transfer", SteelTransfer)
-automl.fit(T_train, y_train, task="regression", estimator_list=["rf", "skmdl_transfer"],
-           time_budget=5, max_iter=10, eval_method="cv", n_splits=3, skip_transform=True, n_jobs=1,
+automl.fit(T_train, y_train, task="regression", estimator_list=["skmdl_transfer", "rf"],
+           time_budget=10, max_iter=8, eval_method="cv", n_splits=3, skip_transform=True, n_jobs=1,
            seed=0, verbose=0)
 
 for name, loss in automl.best_loss_per_estimator.items():
