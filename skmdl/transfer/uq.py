@@ -1,4 +1,4 @@
-"""Uncertainty reports: interval coverage, calibration curves and their plot."""
+"""Uncertainty reports: interval coverage and calibration curves (plots: :mod:`skmdl.plotting`)."""
 
 from __future__ import annotations
 
@@ -50,17 +50,7 @@ def calibration_curve(model, X, y, levels=(0.5, 0.6, 0.7, 0.8, 0.9, 0.95)):
 
 
 def plot_calibration(curve, ax=None, label=None):
-    """Observed vs nominal coverage (the diagonal is perfect calibration)."""
-    import matplotlib.pyplot as plt
+    """Observed vs nominal coverage; an alias of :func:`skmdl.plotting.calibration_plot`."""
+    from ..plotting import calibration_plot
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4, 4))
-    ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--")
-    ax.plot(curve["nominal"], curve["observed"], marker="o", label=label)
-    ax.set_xlabel("nominal coverage")
-    ax.set_ylabel("observed coverage")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    if label:
-        ax.legend()
-    return ax
+    return calibration_plot(curve, ax=ax, label=label)
