@@ -43,6 +43,8 @@ html_static_path = []
 
 autosummary_generate = True
 autodoc_typehints = "none"  # numpydoc's Parameters section says it
+# an override without a docstring would show the base class's (FLAML's, torch's) rst
+autodoc_inherit_docstrings = False
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 

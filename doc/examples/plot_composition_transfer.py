@@ -76,7 +76,8 @@ print("kept sources:", transfer.sources_)
 # ``screening_`` holds every candidate's inner-CV MAE; the plot ranks them.
 from skmdl.plotting import parity_plot, source_ranking_plot
 
-source_ranking_plot(transfer, top=10)
+ax = source_ranking_plot(transfer, top=10)
+ax.figure.tight_layout()
 
 # %%
 # Predictions against measurements

@@ -67,7 +67,7 @@ from skmdl.plotting import calibration_plot, parity_plot
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.2))
 calibration_plot(curve, ax=axes[0], label="transfer, 5-fold CV calibration")
-parity_plot(y.iloc[test], mean, intervals=intervals, ax=axes[1], label="90 % intervals",
+parity_plot(y.iloc[test], mean, intervals=intervals, ax=axes[1], label="transfer",
             units="eV")
 fig.tight_layout()
 
