@@ -2,6 +2,7 @@
 
 from .artifact import ArtifactIntegrityError, MLP, load_artifact, write_artifact
 from .builder import BENCHMARK_TARGETS, SourceTask, TrainingConfig, build
+from .catalogue import write_catalogue
 from .library import ModelLibrary
 
 __all__ = [
@@ -14,4 +15,5 @@ __all__ = [
     "build",
     "load_artifact",
     "write_artifact",
+    "write_catalogue",
 ]

@@ -41,7 +41,10 @@ COLUMNS = (
     ("r2", "R²", "num"),
 )
 
-#: columns whose long values may break anywhere (ids, data set and descriptor names)
+#: lists longer than this are folded in a card (e.g. 200 RDKit descriptor names)
+FOLD = 12
+
+#: columns whose long values may break after ":", "_" and "+" (ids, data set and descriptor names)
 LONG = ("id", "task", "descriptor")
 
 #: card sections in display order: (card key, heading); other keys follow
@@ -144,6 +147,14 @@ def _e(value) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+def _breakable(value) -> str:
+    """Escaped text with line-break opportunities after ``:``, ``_`` and ``+``."""
+    text = _e(value)
+    for ch in ":_+":
+        text = text.replace(ch, ch + "<wbr>")
+    return text
+
+
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
@@ -177,12 +188,14 @@ def _model_rows(row, card, sha256) -> str:
             cells.append(
                 f'<td class="long" data-value="{_e(model_id)}"><button type="button" class="open" '
                 f'aria-expanded="false" aria-controls="card-{_e(model_id)}" '
-                f'title="show the model card">{_e(model_id)}</button></td>')
+                f'title="show the model card">{_breakable(model_id)}</button></td>')
             continue
         sort = "" if _missing(value) else (repr(float(value)) if kind == "num"
                                            else _display(field, value))
         cls = ' class="num"' if kind == "num" else (' class="long"' if field in LONG else "")
-        cells.append(f'<td{cls} data-value="{_e(sort)}">{_e(_display(field, value))}</td>')
+        shown = _display(field, value)
+        shown = _breakable(shown) if field in LONG else _e(shown)
+        cells.append(f'<td{cls} data-value="{_e(sort)}">{shown}</td>')
     attrs = (f'data-id="{_e(model_id)}" data-search="{_e(hay)}" '
              f'data-property="{_e(row.get("property") or "")}" '
              f'data-kind="{_e(row.get("kind") or "")}" '
@@ -224,6 +237,10 @@ def _value(value, code=False) -> str:
     if isinstance(value, (list, tuple)):
         text = ", ".join(json.dumps(v) if isinstance(v, (dict, list)) else str(v)
                          for v in value)
+        if len(value) > FOLD:
+            body = f"<code>{_e(text)}</code>" if code else _e(text)
+            return (f'<details class="list"><summary>{len(value)} items</summary>'
+                    f'{body}</details>')
     elif isinstance(value, float):
         text = f"{value:.6g}"
     else:
@@ -319,6 +336,7 @@ header h1 { font-size: 1.5rem; margin: 1.2rem 0 .2rem; }
 #controls input, #controls select { font: inherit; color: var(--fg); padding: .3rem .45rem;
   border: 1px solid var(--line); border-radius: 4px; max-width: 17rem; }
 #min-r2 { width: 6rem; }
+#search { width: 100%; max-width: none; }
 #reset { font: inherit; padding: .3rem .8rem; border: 1px solid var(--line);
   border-radius: 4px; background: var(--bg-alt); cursor: pointer; }
 #count { color: var(--muted); margin-left: auto; padding-bottom: .35rem; }
@@ -330,7 +348,9 @@ th[aria-sort="ascending"] button::after { content: " \\25B2"; font-size: .7em; }
 th[aria-sort="descending"] button::after { content: " \\25BC"; font-size: .7em; }
 td { padding: .3rem .4rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.long { overflow-wrap: anywhere; }
+td.long { overflow-wrap: break-word; }
+tr.model { scroll-margin-top: 7rem; }  /* clear of the sticky controls */
+details.list summary { cursor: pointer; color: var(--accent); }
 tr.model:nth-of-type(4n+1) { background: var(--bg-alt); }
 tr.model:hover { background: #e9eef8; }
 button.open { font: inherit; background: none; border: 0; padding: 0; color: var(--accent);
