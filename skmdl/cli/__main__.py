@@ -1,0 +1,5 @@
+"""``python -m skmdl.cli``: the same as the ``skmdl`` command."""
+
+from . import main
+
+raise SystemExit(main())

@@ -1,0 +1,172 @@
+"""Input and output of the command line: tables, atomic writes, progress bars, row-numbered errors.
+
+Outputs are written beside their target under a temporary name and renamed
+into place, so a command that fails (or is killed) leaves no partial file or
+folder behind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import tempfile
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+TABLE_SUFFIXES = (".csv", ".parquet")
+
+
+class InputError(ValueError):
+    """Bad user input; the command prints its message on one line and exits with code 2."""
+
+
+# ------------------------------------------------------------------ tables
+
+def table_format(path, what="output") -> str:
+    """``"csv"`` or ``"parquet"`` from the file name (an output must name one of the two)."""
+    name = str(path).lower()
+    if name.endswith(".parquet"):
+        return "parquet"
+    if what == "output" and not name.endswith(".csv"):
+        raise InputError(f"{path}: the output must end in .csv or .parquet")
+    return "csv"  # inputs: anything else is read as CSV (.csv, .csv.gz, .txt, ...)
+
+
+def check_output_file(path) -> None:
+    """Fail early (before any long work) on an output path that cannot be written."""
+    table_format(path)
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise InputError(f"{path}: the folder {folder} does not exist")
+    if Path(path).is_dir():
+        raise InputError(f"{path}: is a folder")
+
+
+def read_table(path):
+    """A CSV (every column as text, nothing turned into NaN) or Parquet file as a DataFrame.
+
+    Reading CSV cells verbatim keeps a formula ``NaN`` (sodium nitride) a
+    formula and writes input columns back unchanged.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        if table_format(path, "input") == "parquet":
+            df = pd.read_parquet(path)
+        else:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (ValueError, OSError, ImportError) as exc:  # parser, encoding, pyarrow errors
+        raise InputError(f"{path}: cannot read it as a table ({one_line(exc)})") from None
+    if len(df) == 0:
+        raise InputError(f"{path}: no rows")
+    return df
+
+
+def column(df, name, path) -> list:
+    """The values of column ``name``, or an error listing the columns there are."""
+    if name not in df.columns:
+        raise InputError(f"{path}: no column {name!r} (columns: {list(df.columns)})")
+    return df[name].tolist()
+
+
+def write_table(df, path) -> None:
+    """Write a DataFrame as CSV or Parquet (by extension), atomically."""
+    fmt = table_format(path)
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        if fmt == "parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def check_output_folder(path, overwrite=False) -> None:
+    """Fail early on an output folder that exists (and is not empty) unless ``overwrite``."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{path}: exists and is not a folder")
+    if path.is_dir() and any(path.iterdir()) and not overwrite:
+        raise InputError(f"{path}: the folder exists and is not empty (use --overwrite)")
+
+
+@contextmanager
+def atomic_folder(path):
+    """Yield a temporary sibling folder; on success it replaces ``path``, on failure it is removed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o755)  # mkdtemp's folder is private; outputs are meant to be shared
+        if path.exists():
+            shutil.rmtree(path)
+        os.rename(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+# ------------------------------------------------------------------ messages and progress
+
+def one_line(exc) -> str:
+    """An exception's message on one line (a KeyError without its quotes)."""
+    msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    text = " ".join(line.strip() for line in str(msg).splitlines() if line.strip())
+    return text or type(exc).__name__
+
+
+def progress(quiet, **kwargs):
+    """A tqdm bar on stderr: off with ``--quiet`` or when stderr is not a terminal, and
+    erased when done (so an error message stays the only line)."""
+    from tqdm import tqdm
+
+    return tqdm(disable=True if quiet else None, leave=False, file=sys.stderr, **kwargs)
+
+
+_ROW = re.compile(r"\(row (\d+)\)")
+_NAN_ROWS = re.compile(r"^(\d+) of \d+ (.+) could not be featurized")
+
+
+def in_chunks(func, items, chunk, bar):
+    """``func`` applied to consecutive chunks of ``items``, results stacked, ``bar`` advanced.
+
+    An error naming ``(row i)`` of a chunk is re-raised naming the row of the
+    whole input; the featurizers' per-chunk "k of n could not be featurized"
+    warnings become one warning with the total.
+    """
+    blocks, n_bad, noun = [], 0, None
+    for start in range(0, len(items), chunk):
+        part = items[start:start + chunk]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                blocks.append(func(part))
+            except ValueError as exc:
+                msg = _ROW.sub(lambda m: f"(row {int(m.group(1)) + start})", one_line(exc),
+                               count=1)
+                raise InputError(msg) from None
+        for w in caught:
+            m = _NAN_ROWS.match(str(w.message))
+            if m:
+                n_bad, noun = n_bad + int(m.group(1)), m.group(2)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        bar.update(len(part))
+    if n_bad:
+        warnings.warn(f"{n_bad} of {len(items)} {noun} could not be featurized; "
+                      "their rows are NaN", UserWarning, stacklevel=2)
+    return np.concatenate(blocks) if blocks else np.empty((0,))

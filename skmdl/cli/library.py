@@ -1,0 +1,118 @@
+"""``skmdl library``: list, search, inspect, verify, build and publish a model library."""
+
+from __future__ import annotations
+
+import json
+
+from ._io import InputError
+
+_LIST_COLUMNS = ["id", "property", "unit", "kind", "n_train", "mae", "r2"]
+
+
+def add_arguments(lib) -> None:
+    libsub = lib.add_subparsers(dest="library_command", required=True, metavar="<subcommand>")
+
+    def sub(name, help, library=True):
+        q = libsub.add_parser(name, help=help, description=help)
+        if library:
+            q.add_argument("--library", default=None,
+                           help="library folder or URL (default: the embedded library)")
+        return q
+
+    sub("list", "list every model")
+    q = sub("search", "models matching every given criterion")
+    q.add_argument("--property", help="exact property name")
+    q.add_argument("--kind", choices=["inorganic", "structure", "molecule", "polymer"])
+    q.add_argument("--descriptor", help="exact descriptor name, e.g. composition:magpie:all")
+    q.add_argument("--task", help="exact training data set")
+    q.add_argument("--min-r2", type=float, help="held-out R2 at least this")
+    q.add_argument("--text", help="substring of id, property, task or descriptor")
+    q = sub("info", "print a model's card (JSON)")
+    q.add_argument("model_id")
+    sub("verify", "re-hash every artifact against the index (exit code 1 if one differs)")
+    q = sub("build", "train source models into a library folder (needs SKMDL_DATA; resumable)",
+            library=False)
+    q.add_argument("--out", required=True, help="library folder to create or complete")
+    q.add_argument("--tasks", nargs="*", help="source tasks (default: the default recipe's)")
+    q.add_argument("--n-models", type=int, default=5, help="models per task (default: 5)")
+    q.add_argument("--n-jobs", type=int, default=1, help="parallel trainings (default: 1)")
+    q.add_argument("--dask-scheduler", help="address of a dask.distributed scheduler")
+    q.add_argument("--quiet", action="store_true", help="no progress bar")
+    q = sub("catalogue", "write a browsable HTML catalogue of the library's models")
+    q.add_argument("out_dir", help="folder for index.html and its assets")
+
+
+def _library(args):
+    from ..library import ModelLibrary
+
+    return ModelLibrary.default() if args.library is None else ModelLibrary(args.library)
+
+
+def _print_table(df, columns):
+    import pandas as pd
+
+    with pd.option_context("display.max_rows", None, "display.width", 200,
+                           "display.max_colwidth", 60):
+        print(df[columns].to_string(index=False) if len(df) else "(no models)")
+
+
+def run_list(args) -> int:
+    _print_table(_library(args).search(), _LIST_COLUMNS)
+    return 0
+
+
+def run_search(args) -> int:
+    df = _library(args).search(property=args.property, kind=args.kind,
+                               descriptor=args.descriptor, task=args.task,
+                               min_r2=args.min_r2, text=args.text)
+    _print_table(df, _LIST_COLUMNS)
+    return 0
+
+
+def run_info(args) -> int:
+    print(json.dumps(_library(args).card(args.model_id), indent=1, sort_keys=True))
+    return 0
+
+
+def run_verify(args) -> int:
+    report = _library(args).verify()
+    for row in report.itertuples():
+        if not row.ok:
+            print(f"FAILED {row.id}: {row.error}")
+    print(f"{int(report.ok.sum())} of {len(report)} artifacts verified")
+    return 0 if report.ok.all() else 1
+
+
+def run_build(args) -> int:
+    from ..library.recipes import DEFAULT_SOURCES, build_default
+
+    sources = DEFAULT_SOURCES
+    if args.tasks:
+        known = {s.task: s for s in DEFAULT_SOURCES}
+        unknown = [t for t in args.tasks if t not in known]
+        if unknown:
+            raise InputError(f"unknown source tasks {unknown}; known: {sorted(known)}")
+        sources = [known[t] for t in args.tasks]
+    client = None
+    if args.dask_scheduler:
+        from dask.distributed import Client
+
+        client = Client(args.dask_scheduler)
+    result = build_default(args.out, n_models=args.n_models, n_jobs=args.n_jobs,
+                           client=client, progress=not args.quiet, sources=sources)
+    print(f"trained {len(result['trained'])} models, skipped {len(result['skipped'])} "
+          f"already present, in {result['seconds']:.0f} s -> {args.out}")
+    return 0
+
+
+def run_catalogue(args) -> int:
+    try:  # written separately; imported only when asked for
+        from ..library.catalogue import write_catalogue
+    except ModuleNotFoundError as exc:
+        if exc.name != "skmdl.library.catalogue":
+            raise
+        raise InputError("this installation of skmdl has no catalogue writer "
+                         "(skmdl.library.catalogue)") from None
+    path = write_catalogue(_library(args), args.out_dir)
+    print(f"wrote {path}")
+    return 0
