@@ -152,8 +152,11 @@ def test_transfer_learner_fits_on_a_composition_table(steels):
 # ------------------------------------------------------------------ Optuna
 def test_optuna_search_cv_tunes_transfer_hyperparameters(steels):
     optuna = pytest.importorskip("optuna")
-    from optuna.distributions import (CategoricalDistribution, FloatDistribution,
-                                      IntDistribution)
+    from optuna.distributions import (
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+    )
     from optuna_integration import OptunaSearchCV
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

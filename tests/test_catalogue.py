@@ -316,7 +316,7 @@ def test_markup_in_a_card_does_not_run_in_a_browser(browser, evil_library, tmp_p
     browser.get(path.as_uri())  # an alert or script would surface here or below
     assert browser.execute_script("return window.pwned === undefined")
     assert not browser.find_elements(By.ID, "injected")
-    evil_id = sorted(evil_library.ids)[0]
+    evil_id = min(evil_library.ids)
     row = browser.find_element(By.CSS_SELECTOR, f"tr[data-id='{evil_id}']")
     assert row.find_elements(By.TAG_NAME, "td")[1].text == EVIL_PROPERTY.strip()
     row.find_element(By.CSS_SELECTOR, "button.open").click()

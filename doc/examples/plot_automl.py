@@ -49,7 +49,11 @@ transfer = TransferRegressor(
 # (``head__ridge__alpha``). ``layers`` is ``-1`` (last hidden layer), ``0``
 # (first) or ``"output"`` (each source model's prediction of its own property).
 import optuna
-from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.distributions import (
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
 from optuna_integration import OptunaSearchCV
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
