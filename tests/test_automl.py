@@ -109,9 +109,10 @@ def test_table_compositions_rejects_what_is_not_a_composition():
 # ------------------------------------------------------------------ FLAML
 def test_transfer_learner_params_make_a_cloneable_transfer_regressor():
     learner = SteelTransfer(task="regression", n_sources=2, alpha=3.0, layers="output",
-                            n_jobs=1)
+                            n_jobs=-1)
     model = clone(TransferRegressor(**learner.params))
     assert model.sources == SOURCES and model.n_sources == 2 and model.layers == "output"
+    assert model.n_jobs is None  # FLAML's n_jobs=-1 would start worker processes per fit
     assert model.head[-1].alpha == 3.0 and model.calibration_cv is None
     space = SteelTransfer.search_space((100, 10), None)
     assert set(space) == {"n_sources", "alpha", "layers"}

@@ -138,6 +138,11 @@ class TransferLearner(SKLearnEstimator):
         Upper end of the tuned ``n_sources`` (capped by the candidates).
     screening_cv : int, default=3
         Inner folds that rank the candidate sources.
+    n_jobs : int or None, default=None
+        ``TransferRegressor.n_jobs``. FLAML's own ``n_jobs`` is not passed
+        on: it counts threads, while the transfer estimator starts joblib
+        worker processes, whose start-up alone can use up a time budget of
+        a few seconds.
 
     Notes
     -----
@@ -153,6 +158,7 @@ class TransferLearner(SKLearnEstimator):
     exclude_quantities = ()
     max_sources = 5
     screening_cv = 3
+    n_jobs = None
 
     def __init__(self, task="regression", **config):
         super().__init__(task, **config)
@@ -193,6 +199,7 @@ class TransferLearner(SKLearnEstimator):
         alpha = params.pop("alpha", 1.0)
         layers = params.pop("layers", "last")
         seed = params.pop("random_seed", params.pop("random_state", 0))
+        params.pop("n_jobs", None)  # FLAML's threads per trial; see the class docstring
         return {
             "sources": self.sources if self.sources == "auto" else list(self.sources),
             "library": self.library,
@@ -204,7 +211,7 @@ class TransferLearner(SKLearnEstimator):
             "head": make_pipeline(StandardScaler(), Ridge(alpha=alpha)),
             "screening_cv": self.screening_cv,
             "calibration_cv": None,
-            "n_jobs": params.pop("n_jobs", None),
+            "n_jobs": self.n_jobs,
             "random_state": seed,
         }
 
