@@ -21,6 +21,14 @@ from pathlib import Path
 # the checkout's package, also when skmdl is not installed into this interpreter
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("MPLBACKEND", "agg")
+# The examples are small: torch's thread pool costs more than it saves on them
+# (CHGNet on 2 busy cores: several times slower with 2 threads than with 1).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+# sphinx-gallery runs the examples inside doc/examples: a relative SKMDL_DATA
+# would point elsewhere there, so resolve it against the build's starting folder.
+if os.environ.get("SKMDL_DATA") and not os.path.isabs(os.path.expanduser(os.environ["SKMDL_DATA"])):
+    os.environ["SKMDL_DATA"] = os.path.abspath(os.path.join(
+        os.environ.get("PWD", os.getcwd()), os.path.expanduser(os.environ["SKMDL_DATA"])))
 
 import skmdl  # noqa: E402
 

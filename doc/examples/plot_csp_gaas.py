@@ -76,4 +76,5 @@ print(f"volume per atom: predicted {best.volume / len(best):.2f} Å³, "
 # %%
 from skmdl.plotting import csp_ranking_plot
 
-csp_ranking_plot(candidates, true_structure=gaas)
+ax = csp_ranking_plot(candidates, true_structure=gaas)
+ax.figure.tight_layout()

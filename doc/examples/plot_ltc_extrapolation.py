@@ -94,10 +94,13 @@ import matplotlib.pyplot as plt
 
 from skmdl.plotting import parity_plot
 
-fig, axes = plt.subplots(1, 3, figsize=(12, 4.2), sharex=True, sharey=True)
+fig, axes = plt.subplots(1, 3, figsize=(12, 4.4), sharex=True, sharey=True)
 for ax, (name, pred) in zip(axes, predictions.items()):
-    parity_plot(y[test], pred, ax=ax, label=name, units="log10 W/(m K)")
+    parity_plot(y[test], pred, ax=ax, label=name)
     ax.axhline(y[train].max(), color="0.5", ls="--", lw=1)
+    ax.set_xlabel("true log10 κ (W/(m K))")
+    ax.set_ylabel("")
+axes[0].set_ylabel("predicted log10 κ (W/(m K))")
 fig.tight_layout()
 
 # %%

@@ -79,6 +79,7 @@ from skmdl.plotting import learning_curve_plot
 
 ax = learning_curve_plot(results, metric="mae")
 ax.set_ylabel("MAE of Tg (°C)")
+ax.figure.tight_layout()
 
 # %%
 # Over five draws per size the README measures transfer at 0.95 x the direct
