@@ -53,6 +53,29 @@ def _items(X):
     return list(X.tolist() if hasattr(X, "tolist") and not isinstance(X, list) else X)
 
 
+def _diverse_head(ranked, n):
+    """The ``n`` candidates to relax: taken in turn from each generator's own energy
+    order (generators in the order of their best candidate), skipping any that
+    StructureMatcher finds equal to one already taken. Random symmetric crystals
+    have far higher unrelaxed energies than substituted templates, so a plain
+    top-n would relax only template candidates (and near-copies of one)."""
+    queues = {}
+    for c in ranked:
+        queues.setdefault(c.generator, []).append(c)
+    queues = list(queues.values())
+    out = []
+    while len(out) < n and any(queues):
+        for q in queues:
+            while q:
+                c = q.pop(0)
+                if not any(structure_match(c.structure, o.structure) for o in out):
+                    out.append(c)
+                    break
+            if len(out) >= n:
+                break
+    return out
+
+
 class NoCandidatesError(ValueError):
     """No generator produced a candidate structure for a formula."""
 
@@ -92,9 +115,17 @@ class ShotgunCSP(BaseEstimator):
     relax : bool
         Relax the ``n_relax`` best candidates with CHGNet (needs energy_model="chgnet").
     n_relax : int, optional
-        Defaults to ``top_k``.
+        Candidates relaxed, defaults to ``top_k``: taken in turn from each
+        generator's lowest single-point energies, near-duplicates skipped.
     relax_steps, fmax : int, float
         Relaxation cap and force criterion.
+    n_prerelax, prerelax_steps : int
+        Before choosing what to relax, the ``n_prerelax`` best distinct
+        candidates get ``prerelax_steps`` relaxation steps and are re-ranked by
+        the energy they reach. Unrelaxed energies punish a substituted template
+        whose cell shape is off (a layered crystal's interlayer distance, say)
+        far more than its relaxed energy warrants; a few steps fix most of
+        that. 0 turns it off.
     volume_scan : sequence of float
         Volume factors tried, by single-point energies, on each ideal template
         substitution that is evaluated; the lowest-energy volume is kept. Empty
@@ -133,7 +164,8 @@ class ShotgunCSP(BaseEstimator):
 
     def __init__(self, generators=("template", "wyckoff"), energy_model="chgnet",
                  n_candidates=200, n_train=40, n_screen=40, top_k=10, surrogate=True,
-                 relax=True, n_relax=None, relax_steps=60, fmax=0.1,
+                 relax=True, n_relax=None, relax_steps=60, fmax=0.1, n_prerelax=0,
+                 prerelax_steps=8,
                  volume_scan=(0.85, 1.0, 1.2, 1.45), prototypes=True,
                  exclude_formulas=(), n_jobs=None, random_state=None, device="cpu", verbose=False):
         self.generators = generators
@@ -146,6 +178,8 @@ class ShotgunCSP(BaseEstimator):
         self.relax = relax
         self.n_relax = n_relax
         self.relax_steps = relax_steps
+        self.n_prerelax = n_prerelax
+        self.prerelax_steps = prerelax_steps
         self.fmax = fmax
         self.volume_scan = volume_scan
         self.prototypes = prototypes
@@ -157,7 +191,8 @@ class ShotgunCSP(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     def _check_params(self):
-        for name in ("n_candidates", "top_k", "n_screen", "n_train", "relax_steps"):
+        for name in ("n_candidates", "top_k", "n_screen", "n_train", "relax_steps",
+                     "n_prerelax", "prerelax_steps"):
             v = getattr(self, name)
             low = 1 if name in ("n_candidates", "top_k") else 0
             if not isinstance(v, (int, np.integer)) or v < low:
@@ -282,8 +317,22 @@ class ShotgunCSP(BaseEstimator):
         details.update(generate_s=t_gen - t0, energy_s=t_energy - t_gen)
         if relaxer is not None:
             n_relax = self.top_k if self.n_relax is None else self.n_relax
+            if self.n_prerelax > 0 and self.prerelax_steps > 0:
+                short = copy.copy(relaxer)
+                short.steps, short._opt = self.prerelax_steps, relaxer._opt
+                for c in _diverse_head(ranked, self.n_prerelax):
+                    try:
+                        s, e, _ = short.relax(c.structure)
+                    except Exception:  # noqa: BLE001 - left as it was
+                        continue
+                    c.info["unrelaxed_energy"] = c.energy_per_atom
+                    c.structure, c.energy_per_atom, c.info["prerelaxed"] = s, e, True
+                ranked = sorted(ranked, key=lambda c: c.energy_per_atom)
+                details["n_prerelaxed"] = self.n_prerelax
+            to_relax = _diverse_head(ranked, n_relax)
+            rest = [c for c in ranked if not any(c is r for r in to_relax)]
             relaxed = []
-            for c in ranked[:n_relax]:
+            for c in to_relax:
                 try:
                     s, e, steps = relaxer.relax(c.structure)
                 except Exception as exc:  # noqa: BLE001 - an exploding cell is a bad candidate
@@ -291,10 +340,10 @@ class ShotgunCSP(BaseEstimator):
                     continue
                 relaxed.append(Candidate(s, c.generator, c.template_id, c.substitution,
                                          c.space_group, e, True, c.surrogate_energy,
-                                         {**c.info, "unrelaxed_energy": c.energy_per_atom,
+                                         {"unrelaxed_energy": c.energy_per_atom, **c.info,
                                           "relax_steps": steps}))
             details["n_relaxed"] = len(relaxed)
-            ranked = sorted(relaxed, key=lambda c: c.energy_per_atom) + ranked[n_relax:]
+            ranked = sorted(relaxed, key=lambda c: c.energy_per_atom) + rest
         out = []
         for c in ranked:  # drop structures equal to a better-ranked one
             if len(out) >= self.top_k:

@@ -3,7 +3,7 @@ import pytest
 from pymatgen.core import Composition
 
 from skmdl.csp.generators import (RandomGenerator, TemplateGenerator, WyckoffGenerator,
-                                  min_distance_ok, substitutions)
+                                  min_distance_ok, substitutions, wyckoff_signature)
 from skmdl.csp.templates import TemplateStore
 from skmdl.csp.volume import VolumeModel
 
@@ -51,11 +51,40 @@ def test_template_generator_ideal_substitutions(store, volume):
 
 def test_wyckoff_prior_learns_from_references(store, volume):
     gen = WyckoffGenerator().fit(store, volume)
-    p = gen.prior("NaCl")
+    p = gen.space_group_prior("NaCl")
     assert p.shape == (230,) and p.sum() == pytest.approx(1)
     assert p[225 - 1] > 0.1 and p[221 - 1] > 0.1 and p[216 - 1] > 0.1
     assert p[1 - 1] < 0.01
-    assert gen.prior("Na2O").argmax() in (225 - 1, 221 - 1, 216 - 1)  # global prior
+    assert gen.space_group_prior("Na2O").argmax() in (225 - 1, 221 - 1, 216 - 1)  # global prior
+
+
+def test_wyckoff_signature_and_mp_sets(nacl, volume):
+    # rock salt: Fm-3m, 8 atoms in the conventional cell on 4a + 4b
+    assert wyckoff_signature(nacl) == (225, 8, (10, 11))
+    gen = WyckoffGenerator(max_atoms=8).fit(TemplateStore(), volume)
+    sets = gen.wyckoff_sets("NaCl")
+    rocksalt = [c for sg, sites, c in sets
+                if sg == 225 and sorted(sites["Na"] + sites["Cl"]) == ["4a", "4b"]]
+    assert len(rocksalt) == 2 and rocksalt[0] > 50  # both assignments, common in MP
+    for sg, sites, _ in sets:  # every set holds exactly Z formula units
+        n_na = sum(int(w[:-1]) for w in sites["Na"])
+        assert n_na == sum(int(w[:-1]) for w in sites["Cl"]) and n_na <= 4
+    left_out = WyckoffGenerator(max_atoms=8, exclude_signatures=[(225, 8, (10, 11))])
+    counts = [c for sg, sites, c in left_out.fit(TemplateStore(), volume).wyckoff_sets("NaCl")
+              if sg == 225 and sorted(sites["Na"] + sites["Cl"]) == ["4a", "4b"]]
+    assert counts == [rocksalt[0] - 1] * 2
+
+
+def test_wyckoff_generator_draws_mp_sets(volume):
+    gen = WyckoffGenerator(max_atoms=8).fit(TemplateStore(), volume)
+    cands = gen.generate("NaCl", 8, np.random.default_rng(1))
+    assert len(cands) >= 4
+    drawn = {(sg, tuple(sorted(s["Na"] + s["Cl"]))) for sg, s, _ in gen.wyckoff_sets("NaCl")}
+    for c in cands:  # each candidate realises one of the MP sets that fit NaCl
+        sites = c.info["wyckoff"]
+        assert (c.space_group, tuple(sorted(sites["Na"] + sites["Cl"]))) in drawn
+    with pytest.raises(ValueError, match="prior"):
+        WyckoffGenerator(prior="bogus").fit(TemplateStore(), volume)
 
 
 def test_min_distance_rejects_overlap(nacl):

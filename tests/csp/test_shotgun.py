@@ -86,3 +86,19 @@ def test_no_silent_empty_results(references):
     # only AB templates: nothing for an A2B3 formula, and an error that says so
     with pytest.raises(NoCandidatesError, match="no candidate structure for Al2O3"):
         csp.predict(["Al2O3"])
+
+
+def test_relaxation_set_is_diverse_over_generators(nacl, references):
+    """Random symmetric crystals sit far above substituted templates before relaxation;
+    the relaxation set still takes them in turn, and skips near-copies."""
+    from skmdl.csp.shotgun import _diverse_head
+
+    def cand(s, gen, e):
+        return Candidate(s, gen, energy_per_atom=e)
+
+    copies = [cand(nacl, "template", -5.0 + 0.01 * i) for i in range(4)]  # one structure
+    others = [cand(r, "wyckoff", 1.0 + i) for i, r in enumerate(references)]
+    head = _diverse_head(sorted(copies + others, key=lambda c: c.energy_per_atom), 3)
+    assert [c.generator for c in head] == ["template", "wyckoff", "wyckoff"]
+    assert head[0] is copies[0] and head[1] is others[0] and head[2] is others[1]
+    assert len(_diverse_head(copies, 3)) == 1  # only one distinct structure
