@@ -117,18 +117,27 @@ def _print_warnings(caught, name, limit=5) -> None:
         print(f"skmdl {name}: warning: ... and {len(seen) - limit} more", file=sys.stderr)
 
 
+def _is_input_error(exc) -> bool:
+    """Errors that report bad input (files, values, model folders), not bugs."""
+    types = (InputError, ValueError, OSError, KeyError, ImportError)
+    # checked only once loaded: importing it would import torch for every command
+    artifact = sys.modules.get("skmdl.library.artifact")
+    if artifact is not None:
+        types += (artifact.ArtifactIntegrityError,)
+    return isinstance(exc, types)
+
+
 def main(argv=None) -> int:
     """Run the command line; returns the exit code (0 on success, 2 on bad input)."""
-    from ..library.artifact import ArtifactIntegrityError
-
     args = build_parser().parse_args(argv)
     name = _command_name(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
         try:
             code = args.func(args)
-        except (InputError, ValueError, OSError, KeyError, ImportError,
-                ArtifactIntegrityError) as exc:
+        except Exception as exc:  # bad input: one line; anything else is re-raised
+            if not _is_input_error(exc):
+                raise
             print(f"skmdl {name}: error: {one_line(exc)}", file=sys.stderr)
             return EXIT_INPUT_ERROR
     _print_warnings(caught, name)

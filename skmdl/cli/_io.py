@@ -156,8 +156,8 @@ def in_chunks(func, items, chunk, bar):
             try:
                 blocks.append(func(part))
             except ValueError as exc:
-                msg = _ROW.sub(lambda m: f"(row {int(m.group(1)) + start})", one_line(exc),
-                               count=1)
+                msg = _ROW.sub(lambda m, at=start: f"(row {int(m.group(1)) + at})",
+                               one_line(exc), count=1)
                 raise InputError(msg) from None
         for w in caught:
             m = _NAN_ROWS.match(str(w.message))

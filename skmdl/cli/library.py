@@ -22,13 +22,14 @@ def add_arguments(lib) -> None:
     sub("list", "list every model")
     q = sub("search", "models matching every given criterion")
     q.add_argument("--property", help="exact property name")
-    q.add_argument("--kind", choices=["inorganic", "structure", "molecule", "polymer"])
+    q.add_argument("--kind", choices=["inorganic", "structure", "molecule", "polymer"],
+                   help="material kind of the model's inputs")
     q.add_argument("--descriptor", help="exact descriptor name, e.g. composition:magpie:all")
     q.add_argument("--task", help="exact training data set")
     q.add_argument("--min-r2", type=float, help="held-out R2 at least this")
     q.add_argument("--text", help="substring of id, property, task or descriptor")
     q = sub("info", "print a model's card (JSON)")
-    q.add_argument("model_id")
+    q.add_argument("model_id", help="model id, as listed by skmdl library list")
     sub("verify", "re-hash every artifact against the index (exit code 1 if one differs)")
     q = sub("build", "train source models into a library folder (needs SKMDL_DATA; resumable)",
             library=False)

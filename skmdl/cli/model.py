@@ -142,10 +142,10 @@ def run_fit(args) -> int:
             "column": name,
             "task": "regression",
             "training_data": {"name": os.path.basename(args.data),
-                              "sha256": sha256_file(args.data), "n_rows": int(len(y))},
+                              "sha256": sha256_file(args.data), "n_rows": len(y)},
             "sources": list(model.sources_),
             "screening": {"metric": "inner-CV MAE of a ridge regression on the source's "
-                          "last hidden layer", "candidates": int(len(model.screening_)),
+                          "last hidden layer", "candidates": len(model.screening_),
                           "best": screening.to_dict("records")},
             "metrics": metrics,
             "parameters": {"n_sources": args.n_sources, "mode": args.mode,

@@ -316,6 +316,10 @@ class SavedTransferModel:
         if unknown or not self.member_ids:
             raise ArtifactIntegrityError(f"{self.folder}: members {unknown} not in the index")
         self._models = SourceModels(self.library, self.member_ids)
+        # float64 evaluation: a folded ridge head can weigh a nearly constant unit
+        # heavily, and float32 sums would then depend on the batch size
+        for module in self._models.modules.values():
+            module.double()
 
     def __repr__(self):
         return (f"SavedTransferModel({str(self.folder)!r}, target={self.card.get('target')!r}, "
@@ -329,8 +333,8 @@ class SavedTransferModel:
         cols = []
         with torch.no_grad():
             for m in self.member_ids:
-                x = torch.as_tensor(F[self._models.spec_of[m]], dtype=torch.float32)
-                cols.append(self._models.modules[m](x)[:, 0].numpy().astype(np.float64))
+                x = torch.as_tensor(F[self._models.spec_of[m]], dtype=torch.float64)
+                cols.append(self._models.modules[m](x)[:, 0].numpy())
         return np.column_stack(cols) if cols else np.empty((0, 0))
 
     def predict(self, X, return_std=False):
