@@ -274,6 +274,8 @@ def test_predict_bad_inputs(steels, fitted, tmp_path, capsys):
     ({"formula": ["Fe2O3", "Qq"] * 6, "y": ["1", "2"] * 6}, [], "formula 'Qq' (row 1)"),
     ({"formula": ["Fe2O3", "SiO2"] * 6, "y": ["1", "2"] * 6}, ["--sources", "nope-000"],
      "no model 'nope-000'"),
+    ({"formula": ["Fe2O3", "SiO2"] * 6, "y": ["1", "2"] * 6}, ["--max-epochs", "3"],
+     "--max-epochs applies to --mode finetune only"),
 ])
 def test_fit_bad_inputs(tmp_path, capsys, rows, args, message):
     src = tmp_path / "in.csv"
@@ -284,6 +286,32 @@ def test_fit_bad_inputs(tmp_path, capsys, rows, args, message):
                  *sources, *args]) == 2
     assert message in one_error_line(capsys, "fit")
     assert list(tmp_path.iterdir()) == [src]  # no model folder, no temporary one
+
+
+def test_fit_predict_molecules(tmp_path, capsys):
+    """SMILES input, molecule sources; a bad SMILES in predict names its row."""
+    pytest.importorskip("rdkit")
+    smiles = ["C" * n for n in range(1, 7)] + ["C" * n + "O" for n in range(1, 7)]
+    src = tmp_path / "mols.csv"
+    pd.DataFrame({"smiles": smiles, "n_heavy": [float(len(s)) for s in smiles]}).to_csv(
+        src, index=False)
+    model = tmp_path / "model"
+    assert main(["fit", str(src), "--target", "n_heavy", "--kind", "molecule", "--out",
+                 str(model), "--sources", "qm9_alpha-000", "qm9_r2-000", "--n-sources", "1",
+                 "--cv", "0", "--quiet"]) == 0
+    card = json.loads((model / "model.json").read_text())["card"]
+    assert card["column"] == "smiles" and card["kind"] == "molecule"
+    assert card["sources"][0] in ("qm9_alpha-000", "qm9_r2-000")
+    out = tmp_path / "pred.csv"
+    assert main(["predict", str(model), str(src), "--out", str(out)]) == 0
+    pred = pd.read_csv(out)["n_heavy_pred"].to_numpy()
+    assert np.corrcoef(pred, [len(s) for s in smiles])[0, 1] > 0.9
+    pd.DataFrame({"smiles": ["CCO", "C1CC"]}).to_csv(tmp_path / "bad.csv", index=False)
+    capsys.readouterr()
+    assert main(["predict", str(model), str(tmp_path / "bad.csv"), "--out",
+                 str(tmp_path / "bad_pred.csv")]) == 2
+    assert "'C1CC' (row 1)" in one_error_line(capsys, "predict")
+    assert not (tmp_path / "bad_pred.csv").exists()
 
 
 def test_fit_refuses_to_overwrite(steels, fitted, capsys):
