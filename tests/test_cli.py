@@ -122,8 +122,9 @@ def test_featurize_polymer_smiles(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--polymer", "cap"], "--polymer do(es) not apply to --featurizer composition"),
-    (["--featurizer", "maccs", "--stats", "all"], "--stats do(es) not apply"),
+    (["--polymer", "cap"], "--polymer does not apply to --featurizer composition"),
+    (["--featurizer", "maccs", "--stats", "all", "--radius", "3"],
+     "--stats, --radius do not apply to --featurizer maccs"),
     (["--column", "nope"], "no column 'nope'"),
 ])
 def test_featurize_bad_options(tmp_path, capsys, args, message):

@@ -71,7 +71,8 @@ def make_featurizer(args):
     misplaced = [k for k in given if name not in OPTIONS[k]]
     if misplaced:
         opts = ", ".join("--" + k.replace("_", "-") for k in misplaced)
-        raise InputError(f"{opts} do(es) not apply to --featurizer {name}")
+        verb = "does" if len(misplaced) == 1 else "do"
+        raise InputError(f"{opts} {verb} not apply to --featurizer {name}")
     classes = {"composition": d.CompositionFeaturizer, "rdf": d.RadialDistributionFeaturizer,
                "ofm": d.OrbitalFieldMatrixFeaturizer, "chgnet": d.CHGNetEmbedding,
                "rdkit": d.RDKitDescriptors, "morgan": d.MorganFingerprint, "maccs": d.MACCSKeys}
