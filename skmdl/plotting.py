@@ -117,7 +117,9 @@ def parity_plot(y_true, y_pred, *, y_std=None, intervals=None, ax=None, label=No
                              f"got {bounds.shape}")
 
     ax = _axes(ax, (4.2, 4.2))
-    had_data = ax.has_data()
+    # keep what is already drawn on this Axes or on Axes sharing its limits in view
+    had_data = any(a.has_data() for a in {*ax.get_shared_x_axes().get_siblings(ax),
+                                          *ax.get_shared_y_axes().get_siblings(ax)})
     err = y_true - y_pred
     mae = float(np.mean(np.abs(err)))
     ss_tot = float(np.sum((y_true - y_true.mean()) ** 2))
@@ -138,7 +140,7 @@ def parity_plot(y_true, y_pred, *, y_std=None, intervals=None, ax=None, label=No
                   alpha=0.35, lw=1, zorder=1, label=bar_label)
     _diagonal(ax)
 
-    # square limits over the points (and what was already drawn on a shared Axes)
+    # square limits over the points
     lo, hi = min(y_true.min(), y_pred.min()), max(y_true.max(), y_pred.max())
     if had_data:
         (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
@@ -317,6 +319,9 @@ def learning_curve_plot(results, *, ax=None, metric="mae"):
             std = part[std_col].fillna(0).to_numpy(float)
             ax.fill_between(n, mean - std, mean + std, color=line.get_color(), alpha=0.2, lw=0)
     ax.set_xscale("log")
+    sizes = np.unique(table["n"].to_numpy(float))
+    ax.set_xticks(sizes, [f"{n:g}" for n in sizes])  # the sizes run, not powers of ten
+    ax.minorticks_off()
     ax.set_xlabel("training items n")
     ax.set_ylabel(metric.upper() if metric in _METRICS else metric)
     ax.legend(fontsize="small")
@@ -400,8 +405,8 @@ def source_ranking_plot(estimator, *, ax=None, top=20):
     if not screened:
         title += " (no screening: all were kept)"
     ax.set_title(title, fontsize="medium")
-    if sel.any():
-        ax.legend(loc="lower right", fontsize="small")
+    if sel.any():  # beside the bars, which fill the Axes
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
     return ax
 
 
@@ -485,6 +490,7 @@ def csp_ranking_plot(candidates, *, true_structure=None, ax=None, matcher=None):
     if missing:
         title += f" ({missing} without energy)"
     ax.set_title(title, fontsize="medium")
+    ax.margins(0.08, 0.12)  # room for the rings
     ax.set_xlabel("rank")
     ax.set_ylabel("energy (eV/atom)")
     ax.set_xticks(ranks if len(ranks) <= 20 else ranks[:: int(np.ceil(len(ranks) / 20))])

@@ -71,6 +71,13 @@ def test_parity_plot_draws_on_the_given_axes_and_overlays():
     assert [t.split(":")[0] for t in legend_texts(b)] == ["first", "second"]
 
 
+def test_parity_plot_on_shared_axes_keeps_both_in_view():
+    fig, (a, b) = plt.subplots(1, 2, sharex=True, sharey=True)
+    parity_plot([0, 100], [5, 95], ax=a)
+    parity_plot([40, 50], [41, 49], ax=b)
+    assert a.get_xlim() == b.get_xlim() and a.get_xlim()[0] < 0 and a.get_xlim()[1] > 100
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"y_pred": [1, 2]}, "y_true has 3 values but y_pred has 2"),
     ({"y_std": [1, 1]}, "y_true has 3 values but y_std has 2"),
@@ -129,6 +136,7 @@ def test_learning_curve_plot_lines_bands_and_log_axis():
     bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert len(bands) == 2
     assert ax.get_xscale() == "log" and ax.get_ylabel() == "MAE"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["50", "100", "200"]
 
 
 def test_learning_curve_plot_summarizes_repeats():
