@@ -161,7 +161,7 @@ def _shared_data():
 
 
 # --------------------------------------------------------------------------- checkers
-class _Parsed(Exception):
+class _Parsed(BaseException):  # not an Exception: a program's `except Exception` lets it by
     def __init__(self, namespace):
         self.namespace = namespace
 
