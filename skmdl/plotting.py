@@ -32,7 +32,8 @@ def _axes(ax, figsize):
         return ax
     import matplotlib.pyplot as plt
 
-    _, ax = plt.subplots(figsize=figsize)
+    # constrained layout: long source ids and axis labels stay inside saved figures
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
 
 
