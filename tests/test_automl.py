@@ -21,6 +21,7 @@ from skmdl.descriptors import CompositionFeaturizer
 from skmdl.library import ModelLibrary
 from skmdl.transfer import TransferRegressor
 from skmdl.transfer.automl import TransferLearner, composition_table, table_compositions
+from skmdl.utils.threads import one_thread
 
 #: a few inorganic sources of the embedded library (same descriptors, fast to screen)
 SOURCES = ["mp_e_hull-000", "critexam_ef-000", "aflow_ael_bulk_modulus_vrh-000",
@@ -35,18 +36,10 @@ class SteelTransfer(TransferLearner):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
+def _one_thread():
     """Time the tools, not thread contention: BLAS and torch on one thread each."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(1):
-            yield
-    finally:
-        torch.set_num_threads(n)
+    with one_thread():
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import pytest
 
+from skmdl.utils.threads import one_thread
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 
@@ -309,21 +311,6 @@ def run_command(words, env, where, cwd):
         pytest.fail(f"{where}: `{shlex.join(words)}` exited {proc.returncode}:\n"
                     + "\n".join(tail))
     return proc
-
-
-@contextlib.contextmanager
-def one_thread():
-    """BLAS, OpenMP and torch on one thread, as under ``pytest -n 2`` on 2 cores."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(1):
-            yield
-    finally:
-        torch.set_num_threads(n)
 
 
 # --------------------------------------------------------------------------- tests
