@@ -13,6 +13,7 @@ Deuterium and tritium (``D``, ``T``) count as hydrogen, as in pymatgen.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -51,6 +52,18 @@ def _add(counts: dict, el: str, amount: float) -> None:
 
 
 _KNOWN = frozenset(ATOMIC_NUMBER)
+
+
+def _check_finite(counts: dict) -> None:
+    """Reject NaN amounts and amounts (or totals) that overflow to infinity.
+
+    A sum of finite amounts is finite unless it overflows, so one sum checks all.
+    """
+    if not math.isfinite(sum(counts.values())):
+        bad = [el for el, a in counts.items() if not math.isfinite(a)]
+        if bad:
+            raise FormulaError(f"amount of {bad[0]} is {counts[bad[0]]} (not a finite number)")
+        raise FormulaError("the amounts add up to more than the largest float")
 
 
 def _canonical(counts: dict) -> dict:
@@ -148,6 +161,7 @@ def parse_formula(formula: str) -> dict:
                 raise FormulaError("empty part in hydrate formula")
             for e, a in _parse_groups(part).items():
                 counts[e] = counts.get(e, 0.0) + a * factor
+    _check_finite(counts)
     if 0.0 in counts.values():
         counts = {e: a for e, a in counts.items() if a != 0.0}
     if not counts:
@@ -162,10 +176,13 @@ def composition_to_dict(comp) -> dict:
         sym = str(el)
         if sym not in ATOMIC_NUMBER:
             raise FormulaError(f"unknown element {sym!r}")
+        if not math.isfinite(amt):
+            raise FormulaError(f"amount of {sym} is {amt} (not a finite number)")
         if amt < 0:
             raise FormulaError(f"negative amount of {sym}")
         if amt > 0:
             out[sym] = out.get(sym, 0.0) + float(amt)
+    _check_finite(out)
     if not out:
         raise FormulaError("composition has no atoms")
     return out
@@ -180,7 +197,12 @@ def to_element_dict(item) -> dict:
     if isinstance(item, dict):
         out: dict = {}
         for el, amt in item.items():
-            _add(out, str(el), float(amt))
+            try:
+                amount = float(amt)
+            except (TypeError, ValueError):
+                raise FormulaError(f"amount of {el} is not a number: {amt!r}") from None
+            _add(out, str(el), amount)
+        _check_finite(out)
         if any(a < 0 for a in out.values()):
             raise FormulaError("negative amount")
         out = {e: a for e, a in out.items() if a != 0.0}

@@ -25,6 +25,17 @@ from ..utils._base import (FeatureNamesMixin, MaterialsInputMixin, as_item_list,
 #: items from which ``n_jobs`` != 1 featurizes in parallel processes (below
 #: that, starting workers costs more than it saves)
 PARALLEL_MIN = 64
+#: sites closer than this (Å) overlap (the tolerance of pymatgen's
+#: ``Structure(validate_proximity=True)``)
+MIN_DISTANCE = 0.5
+#: bounds on one pymatgen neighbour search (``find_points_in_spheres``), whose
+#: time and memory grow with the periodic images it visits (n sites times the
+#: images within the cutoff: a thin or sheared cell has millions), the pairs it
+#: returns, and the grid of cubes over the sites (216 bytes each: a 3,000 Å
+#: cell takes 2.5 GB within 6 Å, a 10,000 Å one asks for 76 GB)
+MAX_IMAGE_POINTS = 5e7
+MAX_NEIGHBOR_PAIRS = 5e7
+MAX_GRID_CUBES = 2e6
 
 
 class StructureError(ValueError):
@@ -62,7 +73,8 @@ def describe(item) -> str:
         first = next((ln.strip() for ln in item.splitlines() if ln.strip()), "")
         return f"CIF text starting {first[:40]!r}"
     text = repr(item)
-    return text if len(text) <= 80 else text[:77] + "..."
+    # cut in the middle: a long path keeps its file name
+    return text if len(text) <= 80 else text[:37] + "..." + text[-40:]
 
 
 def to_structure(item):
@@ -91,7 +103,53 @@ def to_structure(item):
         raise StructureError("disordered structure (partial occupancies) is not supported")
     if not s.lattice.volume > 0:
         raise StructureError("the lattice has zero volume")
+    if not (np.isfinite(s.lattice.matrix).all() and np.isfinite(s.frac_coords).all()):
+        raise StructureError("the lattice or a coordinate is not a finite number")
     return s
+
+
+def check_neighbor_search(s, cutoff: float) -> None:
+    """Refuse, before it starts, a neighbour search within ``cutoff`` Å that cannot end well.
+
+    A lattice vector shorter than :data:`MIN_DISTANCE` puts every site on top
+    of its periodic image. Cells so thin, dense or large that pymatgen would
+    need gigabytes or minutes are refused with the reason (see
+    :data:`MAX_IMAGE_POINTS`); no real crystal comes near these bounds.
+
+    Raises
+    ------
+    StructureError
+    """
+    lattice = s.lattice
+    shortest = min(lattice.abc)
+    if shortest < MIN_DISTANCE:
+        raise StructureError(f"a lattice vector is {shortest:.3g} Å long: every site overlaps "
+                             "its periodic image")
+    heights = lattice.volume / np.linalg.norm(
+        np.cross(np.roll(lattice.matrix, -1, axis=0), np.roll(lattice.matrix, -2, axis=0)),
+        axis=1)
+    points = len(s) * np.prod(2 * np.ceil((cutoff + 0.15) / heights) + 2)
+    if points > MAX_IMAGE_POINTS:
+        raise StructureError(f"the cell is too thin (height {heights.min():.3g} Å) for a "
+                             f"neighbour search within {cutoff:g} Å: ~{points:.2g} periodic "
+                             f"images of sites (at most {MAX_IMAGE_POINTS:.0e})")
+    pairs = len(s) ** 2 / lattice.volume * 4.0 / 3.0 * np.pi * cutoff**3
+    if pairs > MAX_NEIGHBOR_PAIRS:
+        raise StructureError(f"{len(s)} sites in {lattice.volume:.3g} Å^3 would have "
+                             f"~{pairs:.2g} neighbour pairs within {cutoff:g} Å "
+                             f"(at most {MAX_NEIGHBOR_PAIRS:.0e})")
+    span = np.ptp(s.cart_coords, axis=0)
+    if np.prod(np.ceil((span + 2 * cutoff) / cutoff)) > MAX_GRID_CUBES:
+        raise StructureError(f"the sites span {span.max():.3g} Å: too far apart for a neighbour "
+                             f"search within {cutoff:g} Å")
+
+
+def check_overlap(centre, nbr, dist) -> None:
+    """StructureError naming two sites closer than :data:`MIN_DISTANCE` in a neighbour list."""
+    if len(dist) and dist.min() < MIN_DISTANCE:
+        k = int(np.argmin(dist))
+        raise StructureError(f"sites {int(centre[k])} and {int(nbr[k])} are {dist[k]:.3g} Å apart "
+                             f"(overlapping atoms; at least {MIN_DISTANCE} Å expected)")
 
 
 def _read(item, Structure):

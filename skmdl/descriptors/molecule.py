@@ -118,14 +118,24 @@ def _as_items(X) -> list:
 # ---------------------------------------------------------------- parsing
 
 def parse_molecule(item):
-    """RDKit ``Mol`` of a SMILES string (or the ``Mol`` itself); ``MoleculeError`` if invalid.
+    """RDKit ``Mol`` of a SMILES string, or a sanitized copy of a ``Mol``.
 
-    RDKit's parser messages are not printed (the error says what failed).
+    ``MoleculeError`` if it is invalid. RDKit's parser messages are not
+    printed (the error says what failed).
     """
     from rdkit import Chem, rdBase
 
     if type(item).__name__ == "Mol" and hasattr(item, "GetNumAtoms"):
-        return item
+        # a Mol built with sanitize=False (bad valences, unkekulizable rings, no implicit
+        # H computed) makes the fingerprint generators raise RuntimeError
+        mol = Chem.Mol(item)
+        with rdBase.BlockLogs():
+            try:
+                Chem.SanitizeMol(mol)
+            except Exception as exc:  # RDKit raises several (Boost-wrapped) types
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                raise MoleculeError(f"RDKit cannot sanitize this molecule ({reason})") from None
+        return mol
     if not isinstance(item, str):
         raise MoleculeError(f"expected a SMILES string or an RDKit Mol, got {type(item).__name__}")
     if not item.strip():

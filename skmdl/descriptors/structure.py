@@ -23,8 +23,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._formula import ATOMIC_NUMBER, ELEMENTS
-from ._structures import (StructureError, _StructureFeaturizer, as_items, load_structures,
-                          report_errors)
+from ._structures import (StructureError, _StructureFeaturizer, as_items, check_neighbor_search,
+                          check_overlap, load_structures, report_errors)
 
 # ---------------------------------------------------------------------------
 # Partial radial distribution function
@@ -171,7 +171,9 @@ class RadialDistributionFeaturizer(_StructureFeaturizer):
         n_bins, cutoff = self.n_bins, float(self.cutoff)
         n_pairs = len(self.pairs_)
         code = self._code_of[atomic_numbers(s)]  # row 0 (dummy species) is -1 too
+        check_neighbor_search(s, cutoff)
         centre, nbr, _, dist = s.get_neighbor_list(cutoff, numerical_tol=1e-8)
+        check_overlap(centre, nbr, dist)
         ca, cb = code[centre], code[nbr]
         keep = (ca >= 0) & (cb >= 0) & (dist < cutoff)
         # bins are [lo, hi); the nudge keeps a distance that sits on an edge (a lattice
@@ -323,10 +325,12 @@ class OrbitalFieldMatrixFeaturizer(_StructureFeaturizer):
         if missing.any():
             bad = sorted({str(sp) for sp, m in zip(s.species, missing) if m})
             raise StructureError(f"no valence-orbital data for {bad}")
+        check_neighbor_search(s, float(self.cutoff))
         if self.neighbors == "voronoi":
             centre, z_nbr, w, d = self._voronoi_neighbors(s)
         else:
             centre, nbr, _, d = s.get_neighbor_list(float(self.cutoff), numerical_tol=1e-8)
+            check_overlap(centre, nbr, d)
             z_nbr = z[nbr]
             w = 0.5 * (np.cos(np.pi * d / float(self.cutoff)) + 1.0)
         if self.divide_by_distance:

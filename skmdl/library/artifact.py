@@ -220,17 +220,31 @@ def load_artifact(folder, hashes: dict | None = None):
     verify_artifact(folder, hashes)
     card = read_card(folder)
     arch = card.get("architecture", {})
+
+    def build():
+        return MLP(arch["n_in"], arch["hidden"], arch.get("activation", "relu"),
+                   arch.get("dropout", 0.0), arch.get("n_out", 1))
+
     try:
-        module = MLP(
-            arch["n_in"], arch["hidden"], arch.get("activation", "relu"),
-            arch.get("dropout", 0.0), arch.get("n_out", 1),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
+        with torch.device("meta"):  # shapes only: a card may ask for absurd widths
+            skeleton = build()
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
         raise ArtifactIntegrityError(f"{folder / CARD}: bad architecture ({exc})") from None
     try:
         state = load_file(str(folder / WEIGHTS))
     except (SafetensorError, OSError, ValueError) as exc:
         raise ArtifactIntegrityError(f"{folder / WEIGHTS}: unreadable weights ({exc})") from None
+    expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in state.items()}
+    if found != expected:
+        diff = sorted(k for k in expected.keys() | found.keys() if expected.get(k) != found.get(k))
+        diff = diff[:4]
+        raise ArtifactIntegrityError(
+            f"{folder / WEIGHTS}: weights do not fit the card's architecture (tensors {diff}: "
+            f"{[found.get(k) for k in diff]} in the file, {[expected.get(k) for k in diff]} "
+            "expected)"
+        )
+    module = build()  # the file holds tensors of these shapes: their size is bounded
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as exc:

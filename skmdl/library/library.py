@@ -29,6 +29,7 @@ from .artifact import (
     WEIGHTS,
     featurizer_from_spec,
     load_artifact,
+    read_card,
     sha256_file,
     verify_artifact,
 )
@@ -85,6 +86,36 @@ def index_entry(root, model_dir, hashes=None) -> dict:
     with open(folder / CARD) as fh:
         card = json.load(fh)
     return {**summarize(card), "path": Path(model_dir).as_posix(), "sha256": dict(hashes)}
+
+
+def _check_entries(models, path) -> None:
+    """ArtifactIntegrityError naming ``path`` unless every index entry can be looked up safely.
+
+    An entry's ``path`` must stay inside the library: a remote index naming
+    ``../x`` would otherwise make the download land outside the cache folder.
+    """
+    if not isinstance(models, list):
+        raise ArtifactIntegrityError(f"{path}: 'models' is not a list")
+    seen = set()
+    for k, e in enumerate(models):
+        where = f"{path}: model entry {k}"
+        if not isinstance(e, dict):
+            raise ArtifactIntegrityError(f"{where} is not an object")
+        if not isinstance(e.get("id"), str) or not e["id"]:
+            raise ArtifactIntegrityError(f"{where} has no id")
+        if e["id"] in seen:
+            raise ArtifactIntegrityError(f"{where}: id {e['id']!r} appears twice")
+        seen.add(e["id"])
+        rel = e.get("path")
+        if not isinstance(rel, str) or not rel or rel.startswith(("/", "\\")) \
+                or ".." in rel.replace("\\", "/").split("/") or ":" in rel:
+            raise ArtifactIntegrityError(f"{where} ({e['id']!r}): bad artifact path {rel!r} "
+                                         "(a relative path inside the library is expected)")
+        sums = e.get("sha256")
+        if not isinstance(sums, dict) or not all(isinstance(sums.get(key), str)
+                                                 for key in ("weights", "card")):
+            raise ArtifactIntegrityError(f"{where} ({e['id']!r}): no sha256 of the weights and "
+                                         "the card")
 
 
 class ModelLibrary:
@@ -164,6 +195,7 @@ class ModelLibrary:
             raise ArtifactIntegrityError(f"{path}: unreadable library index ({exc})") from None
         if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
             raise ArtifactIntegrityError(f"{path}: not a format-{INDEX_FORMAT} library index")
+        _check_entries(index.get("models"), path)
         return index
 
     # ------------------------------------------------------------ queries
@@ -205,8 +237,8 @@ class ModelLibrary:
             if value is not None:
                 values = [value] if isinstance(value, str) else list(value)
                 keep &= df[col].isin(values).to_numpy()
-        if min_r2 is not None:
-            keep &= (df["r2"].astype(float) >= min_r2).to_numpy()
+        if min_r2 is not None:  # an R² the index does not record as a number never matches
+            keep &= (pd.to_numeric(df["r2"], errors="coerce") >= min_r2).to_numpy()
         if text:
             t = str(text).lower()
             hay = (df["id"].astype(str) + " " + df["property"].astype(str) + " "
@@ -239,10 +271,11 @@ class ModelLibrary:
         """The model card (verified against the index checksum)."""
         e = self._entry(model_id)
         path = self.artifact_path(model_id) / CARD
+        if not path.is_file():
+            raise ArtifactIntegrityError(f"{path}: missing")
         if sha256_file(path) != e["sha256"]["card"]:
             raise ArtifactIntegrityError(f"{path}: sha256 differs from the library index")
-        with open(path) as fh:
-            return json.load(fh)
+        return read_card(path.parent)
 
     def load(self, model_id, n_jobs=None):
         """Load a model: ``(module, featurizer)``, the torch module in eval mode.
@@ -250,8 +283,20 @@ class ModelLibrary:
         Checksums recorded in the index are verified before the weights are read.
         """
         e = self._entry(model_id)
-        module, card = load_artifact(self.artifact_path(model_id), e["sha256"])
-        featurizer = featurizer_from_spec(card["descriptor"], n_jobs=n_jobs)
+        folder = self.artifact_path(model_id)
+        module, card = load_artifact(folder, e["sha256"])
+        try:
+            featurizer = featurizer_from_spec(card["descriptor"], n_jobs=n_jobs)
+            n_features = len(featurizer.get_feature_names_out())
+        except ArtifactIntegrityError as exc:
+            raise ArtifactIntegrityError(f"{folder / CARD}: {exc}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # InvalidParameterError (a ValueError) for parameters the featurizer rejects
+            raise ArtifactIntegrityError(f"{folder / CARD}: bad descriptor spec ({exc})") from None
+        n_in = module.hidden[0].in_features
+        if n_features != n_in:
+            raise ArtifactIntegrityError(f"{folder / CARD}: the descriptor gives {n_features} "
+                                         f"features, the network takes {n_in}")
         return module, featurizer
 
     def hidden(self, model_id, X, layers=(-1,), batch_size=65536):
