@@ -30,6 +30,7 @@ library bugs the fuzzing found.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import json
 import os
 import pickle
@@ -37,6 +38,7 @@ import random
 import re
 import shutil
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -49,6 +51,8 @@ import pytest
 
 #: seconds one input may take
 TIME_LIMIT = 5.0
+#: an input still running after this many time limits (stuck in compiled code) kills the process
+KILL_AFTER = 12
 #: bad inputs (not counting mutations that happened to be valid) the suite must try
 MIN_BAD_INPUTS = 500
 SEED = 20240611
@@ -62,15 +66,23 @@ class _Timeout(BaseException):
 
 
 @contextlib.contextmanager
-def time_limit(seconds):
+def time_limit(seconds, watchdog=None):
     """Interrupt the block after ``seconds`` (SIGALRM: Linux/macOS main thread only).
 
-    Code inside a C extension is interrupted only when it returns to Python;
-    the elapsed time is checked afterwards as well.
+    Code inside a C extension is interrupted only when it returns to Python
+    (the elapsed time is checked afterwards as well). With ``watchdog`` (a
+    file), one that never returns -- a hang in compiled code -- gets the
+    process killed after ``KILL_AFTER`` limits, every thread's traceback
+    written to ``watchdog``: CI fails instead of hanging.
     """
+    if watchdog is not None:
+        faulthandler.dump_traceback_later(KILL_AFTER * seconds, exit=True, file=watchdog)
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
-        yield
+        try:
+            yield
+        finally:
+            faulthandler.cancel_dump_traceback_later()
         return
 
     def on_alarm(signum, frame):
@@ -83,6 +95,7 @@ def time_limit(seconds):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        faulthandler.cancel_dump_traceback_later()
 
 
 class Outcomes:
@@ -90,7 +103,8 @@ class Outcomes:
 
     KINDS = ("error", "nan_row", "accepted", "failure")
 
-    def __init__(self):
+    def __init__(self, watchdog=None):
+        self.watchdog = watchdog
         self.counts = defaultdict(Counter)
         self.failures = defaultdict(list)
         self.seconds = Counter()
@@ -102,7 +116,7 @@ class Outcomes:
         """
         start = time.perf_counter()
         try:
-            with time_limit(TIME_LIMIT), warnings.catch_warnings():
+            with time_limit(TIME_LIMIT, self.watchdog), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 kinds = check(*args, **kwargs)
             reason = None
@@ -838,7 +852,10 @@ def test_fuzz_public_entry_points(tmp_path, capsys, request):
     from skmdl.descriptors import CompositionFeaturizer, MorganFingerprint
 
     rng = random.Random(SEED)
-    out = Outcomes()
+    with capsys.disabled():  # the terminal's stderr, for the traceback of a hang
+        watchdog = os.fdopen(os.dup(sys.stderr.fileno()), "w")
+    request.addfinalizer(watchdog.close)
+    out = Outcomes(watchdog)
     # imports and first calls (RDKit, pymatgen's CIF parser, torch) outside the time limit
     CompositionFeaturizer().fit().transform(["NaCl"])
     MorganFingerprint(n_bits=8).fit().transform(["CCO"])
