@@ -337,7 +337,7 @@ def smiles_inputs(rng, n_mutations=250) -> list:
                 mutate_text(rng, rng.choice(BASE_SMILES), SMILES_ALPHABET) for _ in range(80)]:
             mol = Chem.MolFromSmiles(s, sanitize=False)
             if mol is not None and Chem.MolFromSmiles(s) is None:
-                mols.append((mol, None))
+                mols.append((Chem.RWMol(mol) if len(mols) % 3 else mol, None))
     return items + mols
 
 
@@ -938,6 +938,23 @@ def test_unsanitized_mol_is_a_clear_error():
         raw = Chem.MolFromSmiles("c1ccccc1O", sanitize=False)
         np.testing.assert_array_equal(f.transform([raw]), f.transform(["Oc1ccccc1"]))
         np.testing.assert_array_equal(f.transform([raw]), f.transform([raw]))
+
+
+def test_rwmol_is_a_molecule():
+    """An editable ``RWMol`` (a ``Mol`` subclass) was refused as "not a SMILES or Mol"."""
+    from rdkit import Chem
+
+    from skmdl.descriptors import MorganFingerprint
+
+    f = MorganFingerprint(n_bits=64).fit()
+    np.testing.assert_array_equal(f.transform([Chem.RWMol(Chem.MolFromSmiles("CCO"))]),
+                                  f.transform(["CCO"]))
+    bad = Chem.RWMol(Chem.MolFromSmiles("C"))
+    for _ in range(5):  # a pentavalent carbon
+        bad.AddBond(0, bad.AddAtom(Chem.Atom(6)), Chem.BondType.SINGLE)
+    with pytest.raises(ValueError, match=r"SMILES 'CC\(C\)\(C\)\(C\)C' \(row 0\): RDKit "
+                       "cannot sanitize"):
+        f.transform([bad])
 
 
 def _structures():

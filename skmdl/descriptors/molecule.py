@@ -125,7 +125,7 @@ def parse_molecule(item):
     """
     from rdkit import Chem, rdBase
 
-    if type(item).__name__ == "Mol" and hasattr(item, "GetNumAtoms"):
+    if isinstance(item, Chem.Mol):  # RWMol too
         # a Mol built with sanitize=False (bad valences, unkekulizable rings, no implicit
         # H computed) makes the fingerprint generators raise RuntimeError
         mol = Chem.Mol(item)
@@ -355,7 +355,7 @@ class _MoleculeFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMix
 
     def _report_errors(self, errors, codes, items):
         def shown(item):
-            smiles = _smiles_of(item) if type(item).__name__ == "Mol" else item
+            smiles = _smiles_of(item) if hasattr(item, "GetNumAtoms") else item
             return f"SMILES {smiles!r}"
 
         report_item_errors(_errors_by_row(errors, codes), items, self.errors, shown,
