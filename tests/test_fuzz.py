@@ -19,9 +19,10 @@ Every input must end in a *clear outcome*: the documented exception (a
 library; exit code 2 and one ``skmdl <command>: error:`` line for the command
 line, with no output file left behind), a documented all-NaN row
 (``errors="nan"``), or, when a mutation happens to produce a valid input, a
-normal result. Anything else -- another exception type, a message that does
-not name the input, a partial NaN/inf row, more than ``TIME_LIMIT`` seconds, a
-leftover file -- is a failure. One test runs all families (a per-family
+normal result (without inf, the same in both ``errors`` modes). Anything else
+-- another exception type, a message that does not name the input, an error row
+that is not all NaN, more than ``TIME_LIMIT`` seconds, a leftover file -- is a
+failure. One test runs all families (a per-family
 summary is printed and attached to the report) and asserts at least
 ``MIN_BAD_INPUTS`` bad inputs with no failure; the tests after it pin the
 library bugs the fuzzing found.
