@@ -109,6 +109,7 @@ class Outcomes:
         self.counts = defaultdict(Counter)
         self.failures = defaultdict(list)
         self.seconds = Counter()
+        self.slowest = Counter()
 
     def run(self, family, label, check, *args, count=True, **kwargs):
         """Run ``check(*args, **kwargs)`` (returns a tuple of outcome kinds) under the time limit.
@@ -129,6 +130,7 @@ class Outcomes:
             kinds, reason = ("failure",), f"crash: {type(exc).__name__}: {_short(exc)}"
         elapsed = time.perf_counter() - start
         self.seconds[family] += elapsed
+        self.slowest[family] = max(self.slowest[family], elapsed)
         if reason is None and elapsed > TIME_LIMIT:
             kinds, reason = ("failure",), f"took {elapsed:.1f} s"
         if reason is not None:
@@ -143,13 +145,15 @@ class Outcomes:
 
     def table(self) -> str:
         cols = ("inputs", "bad inputs", *self.KINDS)
-        lines = [f"{'family':<10}" + "".join(f"{c:>12}" for c in cols) + f"{'seconds':>10}"]
+        lines = [f"{'family':<10}" + "".join(f"{c:>12}" for c in cols)
+                 + f"{'seconds':>10}{'slowest':>10}"]
         for fam, c in self.counts.items():
             lines.append(f"{fam:<10}" + "".join(f"{c[k]:>12}" for k in cols)
-                         + f"{self.seconds[fam]:>10.1f}")
+                         + f"{self.seconds[fam]:>10.1f}{self.slowest[fam]:>10.2f}")
         total = sum(self.counts.values(), Counter())
         lines.append(f"{'total':<10}" + "".join(f"{total[k]:>12}" for k in cols)
-                     + f"{sum(self.seconds.values()):>10.1f}")
+                     + f"{sum(self.seconds.values()):>10.1f}"
+                     + f"{max(self.slowest.values(), default=0):>10.2f}")
         return "\n".join(lines)
 
 
