@@ -3,6 +3,7 @@
 import argparse
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,9 @@ def test_featurize_csv(tmp_path, capsys):
     assert df.shape == (3, 1 + 132 + 6)
     assert np.isfinite(df.drop(columns="formula").to_numpy(float)).all()
     assert "wrote 3 rows" in capsys.readouterr().out
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask  # not private like a temp file
 
 
 def test_featurize_parquet_equals_csv(tmp_path):
@@ -369,6 +373,8 @@ def test_csp_writes_ranked_cifs(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["Xx2O"], "bad formula 'Xx2O'"),
+    (["Fe1e400"], "bad formula 'Fe1e400'"),  # overflowing amounts: no traceback
+    (["Fe" + "9" * 400], "bad formula 'Fe999"),
     (["GaAs", "--no-prototypes"], "--no-prototypes needs --reference"),
     (["GaAs", "--reference", "/nonexistent/folder"], "no such folder"),
     (["GaAs", "--top-k", "0"], "--top-k must be at least 1"),

@@ -77,6 +77,12 @@ def column(df, name, path) -> list:
     return df[name].tolist()
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_table(df, path) -> None:
     """Write a DataFrame as CSV or Parquet (by extension), atomically."""
     fmt = table_format(path)
@@ -88,6 +94,7 @@ def write_table(df, path) -> None:
             df.to_parquet(tmp, index=False)
         else:
             df.to_csv(tmp, index=False)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's file is private; a table is not
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -46,9 +46,14 @@ def reduced_formula(formula) -> str:
     except Exception as exc:  # noqa: BLE001 - pymatgen raises several types
         raise InputError(f"bad formula {formula!r}: {exc}") from None
     bad = [str(e) for e in comp if not isinstance(e, Element)]
-    if bad or not len(comp) or comp.num_atoms <= 0:
-        raise InputError(f"bad formula {formula!r}: not a composition of chemical elements")
-    return comp.reduced_formula
+    try:
+        n_atoms, reduced = float(comp.num_atoms), comp.reduced_formula
+    except (OverflowError, ValueError, ZeroDivisionError) as exc:  # e.g. Fe1e400
+        raise InputError(f"bad formula {formula!r}: {exc}") from None
+    if bad or not len(comp) or not 0 < n_atoms < 1e6:
+        raise InputError(f"bad formula {formula!r}: not a composition of chemical elements "
+                         "with finite, positive amounts")
+    return reduced
 
 
 def reference_structures(folder, prototypes: bool):
