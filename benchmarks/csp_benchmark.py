@@ -22,6 +22,7 @@ already matches. CPU, torch.set_num_threads(1).
 
 import argparse
 import os
+import shlex
 import sys
 import time
 import warnings
@@ -211,7 +212,7 @@ def main(argv=None):
                 f"{args.n_prerelax} pre-relaxed {args.prerelax_steps} steps), "
                 f"volume scan {args.volume_scan}, templates ≤ {args.max_template_atoms} atoms, "
                 f"top_k={args.top_k}, seed={args.seed}, CHGNet 0.3.0 on CPU, 1 torch thread")
-    cmd = "SKMDL_DATA=../shared/data python benchmarks/csp_benchmark.py " + " ".join(
+    cmd = "SKMDL_DATA=../shared/data python benchmarks/csp_benchmark.py " + shlex.join(
         sys.argv[1:] if argv is None else argv)
     print(settings, flush=True)
 

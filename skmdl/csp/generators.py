@@ -9,6 +9,7 @@ records of exactly that composition whose interatomic distances all exceed
 from __future__ import annotations
 
 import itertools
+import time
 import warnings
 from collections import Counter, defaultdict
 from functools import lru_cache
@@ -337,13 +338,16 @@ class WyckoffGenerator(_Generator):
         Tolerance for the reference structures' space groups.
     max_tries : int
         pyxtal attempts per requested candidate.
+    time_limit : float, optional
+        Seconds after which ``generate`` returns what it has (pyxtal can take
+        seconds per try on large, low-symmetry cells).
     """
 
     name = "wyckoff"
 
     def __init__(self, prior="mp", exclude_signatures=(), w_same=0.6, w_global=0.3,
                  symprec=0.1, max_tries=4, min_distance_factor=0.6, volume_model=None,
-                 max_atoms=24):
+                 max_atoms=24, time_limit=60.0):
         super().__init__(min_distance_factor, volume_model, max_atoms)
         self.prior = prior
         self.exclude_signatures = exclude_signatures
@@ -351,6 +355,7 @@ class WyckoffGenerator(_Generator):
         self.w_global = w_global
         self.symprec = symprec
         self.max_tries = max_tries
+        self.time_limit = time_limit
 
     def fit(self, store: TemplateStore, volume_model=None):
         if self.prior not in ("mp", "templates"):
@@ -416,8 +421,9 @@ class WyckoffGenerator(_Generator):
                      for _ in range(n * self.max_tries))
         out, seen = [], set()
         vpa = self.volume_.per_atom(comp)
+        t_end = time.perf_counter() + (np.inf if self.time_limit is None else self.time_limit)
         for sg, spec in draws:
-            if len(out) >= n:
+            if len(out) >= n or time.perf_counter() > t_end:
                 break
             s = self._pyxtal(comp, sg, spec, rng)
             if s is None:
