@@ -186,13 +186,18 @@ def verify_artifact(folder, hashes: dict | None) -> None:
                 )
 
 
-def read_card(folder) -> dict:
-    path = Path(folder) / CARD
+def read_json(path, what: str):
+    """Parsed JSON file; ArtifactIntegrityError naming the file when it cannot be read."""
     try:
         with open(path) as fh:
-            card = json.load(fh)
+            return json.load(fh)
     except (OSError, ValueError) as exc:
-        raise ArtifactIntegrityError(f"{path}: unreadable model card ({exc})") from None
+        raise ArtifactIntegrityError(f"{path}: unreadable {what}({exc})") from None
+
+
+def read_card(folder) -> dict:
+    path = Path(folder) / CARD
+    card = read_json(path, "model card ")
     if not isinstance(card, dict) or card.get("format") != FORMAT_VERSION:
         raise ArtifactIntegrityError(f"{path}: not a format-{FORMAT_VERSION} model card")
     return card

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..library.artifact import (ArtifactIntegrityError, _json_default, sha256_file,
+from ..library.artifact import (ArtifactIntegrityError, _json_default, read_json, sha256_file,
                                 write_artifact)
 from ..library.library import INDEX, ModelLibrary, index_entry, write_index
 
@@ -258,11 +258,7 @@ def read_model_file(folder) -> dict:
     path = folder / MODEL_FILE
     if not folder.is_dir() or not path.is_file():
         raise FileNotFoundError(f"{folder}: not a saved skmdl model (no {MODEL_FILE})")
-    try:
-        with open(path) as fh:
-            body = json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise ArtifactIntegrityError(f"{path}: unreadable ({exc})") from None
+    body = read_json(path, "")
     if not isinstance(body, dict) or body.get("type") != MODEL_TYPE:
         raise ArtifactIntegrityError(f"{path}: not a saved skmdl transfer model")
     if body.get("format") != MODEL_FORMAT:
