@@ -46,8 +46,8 @@ class CHGNetRelaxer:
                                         use_device=self.device)
         return self._opt
 
-    def relax(self, structure):
-        """``(relaxed structure, energy per atom, steps taken)``."""
+    def relax(self, structure, steps=None):
+        """``(relaxed structure, energy per atom, steps taken)``; ``steps`` overrides the cap."""
         from threadpoolctl import threadpool_limits
 
         # The cell filter's 3x3 matrix exponentials run ~100x slower when BLAS
@@ -55,7 +55,8 @@ class CHGNetRelaxer:
         with warnings.catch_warnings(), redirect_stdout(io.StringIO()), \
                 threadpool_limits(limits=1, user_api="blas"):
             warnings.simplefilter("ignore")
-            res = self.optimizer.relax(structure, fmax=self.fmax, steps=self.steps,
+            res = self.optimizer.relax(structure, fmax=self.fmax,
+                                       steps=self.steps if steps is None else steps,
                                        relax_cell=True, verbose=False)
         traj = res["trajectory"]
         s = res["final_structure"]

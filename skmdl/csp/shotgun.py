@@ -318,11 +318,9 @@ class ShotgunCSP(BaseEstimator):
         if relaxer is not None:
             n_relax = self.top_k if self.n_relax is None else self.n_relax
             if self.n_prerelax > 0 and self.prerelax_steps > 0:
-                short = copy.copy(relaxer)
-                short.steps, short._opt = self.prerelax_steps, relaxer._opt
                 for c in _diverse_head(ranked, self.n_prerelax):
                     try:
-                        s, e, _ = short.relax(c.structure)
+                        s, e, _ = relaxer.relax(c.structure, steps=self.prerelax_steps)
                     except Exception:  # noqa: BLE001 - left as it was
                         continue
                     c.info["unrelaxed_energy"] = c.energy_per_atom

@@ -102,3 +102,14 @@ def test_relaxation_set_is_diverse_over_generators(nacl, references):
     assert [c.generator for c in head] == ["template", "wyckoff", "wyckoff"]
     assert head[0] is copies[0] and head[1] is others[0] and head[2] is others[1]
     assert len(_diverse_head(copies, 3)) == 1  # only one distinct structure
+
+
+def test_prerelaxation_reranks_with_a_few_steps(references):
+    csp = ShotgunCSP(generators=("template",), n_candidates=4, n_train=4, n_screen=0, top_k=2,
+                     relax=True, n_relax=1, relax_steps=3, n_prerelax=2, prerelax_steps=2,
+                     volume_scan=(), prototypes=False, random_state=0).fit(references)
+    ranked, details = csp.predict(["NaCl"], return_details=True)
+    assert details[0]["n_prerelaxed"] == 2
+    pre = [c for c in ranked[0] if c.info.get("prerelaxed")]
+    assert pre and all(np.isfinite(c.info["unrelaxed_energy"]) for c in pre)
+    assert all(c.info.get("relax_steps", 0) <= 3 + 1 for c in ranked[0] if c.relaxed)
