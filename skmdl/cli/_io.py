@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils.optional import import_optional
+
 TABLE_SUFFIXES = (".csv", ".parquet")
 
 
@@ -58,8 +60,11 @@ def read_table(path):
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
+    parquet = table_format(path, "input") == "parquet"
+    if parquet:
+        import_optional("pyarrow", "reading Parquet tables")
     try:
-        if table_format(path, "input") == "parquet":
+        if parquet:
             df = pd.read_parquet(path)
         else:
             df = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -86,6 +91,8 @@ def _umask() -> int:
 def write_table(df, path) -> None:
     """Write a DataFrame as CSV or Parquet (by extension), atomically."""
     fmt = table_format(path)
+    if fmt == "parquet":
+        import_optional("pyarrow", "writing Parquet tables")
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ..utils.optional import import_optional
 from ._io import InputError
 
 _LIST_COLUMNS = ["id", "property", "unit", "kind", "n_train", "mae", "r2"]
@@ -96,9 +97,8 @@ def run_build(args) -> int:
         sources = [known[t] for t in args.tasks]
     client = None
     if args.dask_scheduler:
-        from dask.distributed import Client
-
-        client = Client(args.dask_scheduler)
+        distributed = import_optional("dask.distributed", "--dask-scheduler")
+        client = distributed.Client(args.dask_scheduler)
     result = build_default(args.out, n_models=args.n_models, n_jobs=args.n_jobs,
                            client=client, progress=not args.quiet, sources=sources)
     print(f"trained {len(result['trained'])} models, skipped {len(result['skipped'])} "

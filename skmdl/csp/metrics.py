@@ -14,6 +14,8 @@ from functools import lru_cache
 import numpy as np
 from pymatgen.analysis.structure_matcher import StructureMatcher
 
+from ..utils.optional import import_optional
+
 #: fingerprint distance at or below which two structures count as the same
 FINGERPRINT_THRESHOLD = 0.2
 
@@ -25,10 +27,10 @@ def _matcher():
 
 @lru_cache(maxsize=1)
 def _fingerprinter():
-    from matminer.featurizers.site import CrystalNNFingerprint
-    from matminer.featurizers.structure import SiteStatsFingerprint
-
-    return SiteStatsFingerprint(CrystalNNFingerprint.from_preset("ops"),
+    purpose = "the fingerprint distance (CrystalNN site statistics)"
+    site = import_optional("matminer.featurizers.site", purpose)
+    structure = import_optional("matminer.featurizers.structure", purpose)
+    return structure.SiteStatsFingerprint(site.CrystalNNFingerprint.from_preset("ops"),
                                 stats=("mean", "std_dev", "minimum", "maximum"))
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from ..utils.optional import import_optional
 from .artifact import ACTIVATIONS, CARD, WEIGHTS, MLP, descriptor_spec, write_artifact
 from .library import INDEX, index_entry, write_index
 
@@ -471,7 +472,7 @@ def _run_jobs(task_data, archs, config, device, n_jobs, client, batched=False):
         keys = [[k] for k in archs]
         jobs = [(_train_job, archs[k]) for k in archs]
     if client is not None:
-        from dask.distributed import as_completed
+        as_completed = import_optional("dask.distributed", "training on a dask cluster").as_completed
 
         data_future = client.scatter(task_data, broadcast=True)
         futures = {client.submit(fn, data_future, a, config, device, pure=False): ks

@@ -13,19 +13,21 @@ Pass ``skip_transform=True`` to ``AutoML.fit``: FLAML otherwise drops every
 column with a single value, and an element with the same amount in every row
 (the O of a set of ABO3 perovskites) still matters to the source models.
 
-This module needs FLAML (``pip install "flaml[automl]"``).
+This module needs FLAML (``pip install "skmdl[automl]"``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from flaml import tune
-from flaml.automl.model import SKLearnEstimator
 
 from ..descriptors._formula import ATOMIC_NUMBER
 from ..descriptors.composition import parse_compositions
+from ..utils.optional import import_optional
 from .estimators import TransferRegressor
+
+tune = import_optional("flaml.tune", "skmdl.transfer.automl")
+SKLearnEstimator = import_optional("flaml.automl.model", "skmdl.transfer.automl").SKLearnEstimator
 
 
 def composition_table(X, elements=None) -> pd.DataFrame:
