@@ -5,8 +5,8 @@ from .composition import CompositionFeaturizer
 from .elements import ELEMENT_TABLES, load_element_table
 from .molecule import (MACCSKeys, MorganFingerprint, RDKitDescriptors, parse_molecule,
                        polymerize, rdkit_descriptor_names)
-from .structure import (CHGNetEmbedding, OrbitalFieldMatrixFeaturizer,
-                        RadialDistributionFeaturizer)
+from .chgnet import CHGNetEmbedding
+from .structure import OrbitalFieldMatrixFeaturizer, RadialDistributionFeaturizer
 
 __all__ = [
     "CHGNetEmbedding",

@@ -18,6 +18,8 @@ import re
 
 import numpy as np
 
+from ..exceptions import FormulaError
+
 # Periodic table in atomic-number order (Z = index + 1).
 ELEMENTS = (
     "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn "
@@ -38,10 +40,6 @@ _TOKEN = re.compile(rf"([A-Z][a-z]?)({_NUM})?|([(\[{{])|([)\]}}])({_NUM})?")
 _HYDRATE_SEP = re.compile(r"[·•∙⋅]")
 _LEADING_NUM = re.compile(rf"^({_NUM})")
 _CLOSING = {")": "(", "]": "[", "}": "{"}
-
-
-class FormulaError(ValueError):
-    """A formula that cannot be parsed or names an unknown element."""
 
 
 def _add(counts: dict, el: str, amount: float) -> None:
@@ -125,7 +123,8 @@ def parse_formula(formula: str) -> dict:
     Raises
     ------
     FormulaError
-        A subclass of :class:`ValueError`, for unparsable text, unknown
+        A subclass of :class:`~skmdl.exceptions.InvalidInputError` (a
+        :class:`ValueError`), for unparsable text, unknown
         elements, or a formula with no atoms.
 
     Examples

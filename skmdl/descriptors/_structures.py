@@ -15,12 +15,10 @@ import os
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_is_fitted
 
-from ..utils._base import (FeatureNamesMixin, MaterialsInputMixin, as_item_list,
-                           report_item_errors)
+from ..exceptions import StructureError
+from ._base import _Featurizer
+from ._formula import ELEMENTS
 
 #: items from which ``n_jobs`` != 1 featurizes in parallel processes (below
 #: that, starting workers costs more than it saves)
@@ -36,20 +34,6 @@ MIN_DISTANCE = 0.5
 MAX_IMAGE_POINTS = 5e7
 MAX_NEIGHBOR_PAIRS = 5e7
 MAX_GRID_CUBES = 2e6
-
-
-class StructureError(ValueError):
-    """An input that is not a usable crystal structure."""
-
-
-def as_items(X) -> list:
-    """Inputs as a Python list, without coercing them through numpy."""
-    if isinstance(X, (str, os.PathLike)) or _is_structure(X):
-        raise ValueError(
-            f"expected a sequence of structures, got a single {type(X).__name__}; "
-            "wrap it in a list"
-        )
-    return as_item_list(X, "structures")
 
 
 def _is_structure(obj) -> bool:
@@ -75,6 +59,12 @@ def describe(item) -> str:
     text = repr(item)
     # cut in the middle: a long path keeps its file name
     return text if len(text) <= 80 else text[:37] + "..." + text[-40:]
+
+
+def atomic_numbers(s) -> np.ndarray:
+    """Atomic number of each site; 0 for a dummy species (pymatgen gives those a hash)."""
+    z = np.asarray(s.atomic_numbers, dtype=np.int64)
+    return np.where((z >= 1) & (z <= len(ELEMENTS)), z, 0)
 
 
 def to_structure(item):
@@ -181,55 +171,32 @@ def load_structures(items) -> list:
     return out
 
 
-def report_errors(errors: dict, items: list, policy: str, stacklevel: int = 3) -> None:
-    """Raise for the first failing row (``policy="raise"``) or warn with the count."""
-    report_item_errors(errors, items, policy, describe, "structures", stacklevel)
-
-
-class _StructureFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin,
-                              BaseEstimator):
+class _StructureFeaturizer(_Featurizer):
     """``transform`` for featurizers that map one structure to one fixed-length vector.
 
     Subclasses set ``feature_names_out_`` in ``fit`` and implement
     ``_featurize_one(structure) -> 1-d array``; a ``StructureError`` (or
-    ``ValueError``) raised there fails that row only. They have ``errors``
-    and ``n_jobs`` parameters.
+    ``ValueError``) raised there fails that row only. Items are not
+    deduplicated (comparing structures costs more than featurizing them), and
+    the workers of ``n_jobs`` read the files and CIF text themselves.
     """
 
-    _dtype = np.float64
+    _noun = "structures"
+    _item_error = StructureError
+    _deduplicate = False
+    _parallel_min = PARALLEL_MIN
+    _chunks_per_job = 4
 
-    def transform(self, X):
-        """Featurize structures.
+    @classmethod
+    def _is_single_item(cls, X) -> bool:
+        return isinstance(X, (str, os.PathLike)) or _is_structure(X)
 
-        Parameters
-        ----------
-        X : list, tuple, pandas Series or 1-column DataFrame
-            pymatgen ``Structure`` objects, CIF text, or paths to CIF files.
+    def _describe(self, item) -> str:
+        return describe(item)
 
-        Returns
-        -------
-        ndarray of shape (n_samples, n_features_out)
-        """
-        check_is_fitted(self, "feature_names_out_")
-        items = as_items(X)
-        n_jobs = 1 if self.n_jobs is None else self.n_jobs
-        if n_jobs != 1 and len(items) >= PARALLEL_MIN:
-            # workers read the files / CIF text themselves and return float blocks
-            chunks = np.array_split(np.arange(len(items)), 4 * (n_jobs if n_jobs > 0 else 4))
-            results = Parallel(n_jobs=n_jobs)(
-                delayed(self._featurize_items)([items[i] for i in c]) for c in chunks if len(c)
-            )
-            out = np.vstack([r[0] for r in results])
-            errors = {int(c[k]): msg for c, (_, err) in zip([c for c in chunks if len(c)], results)
-                      for k, msg in err.items()}
-        else:
-            out, errors = self._featurize_items(items)
-        report_errors(errors, items, self.errors)
-        return out
-
-    def _featurize_items(self, items):
-        """(matrix, {position: error message}) for a list of input items."""
-        out = np.full((len(items), len(self.feature_names_out_)), np.nan, dtype=self._dtype)
+    def _featurize_chunk(self, items):
+        """(matrix, {position: reason}) for a list of input items."""
+        out = self._empty(len(items))
         errors = {}
         for i, s in enumerate(load_structures(items)):
             try:
@@ -242,9 +209,8 @@ class _StructureFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMi
 
     def _structures_for_fit(self, X):
         """Structures of X for learning (bad items raise, or are skipped with a warning)."""
-        items = as_items(X)
+        items = self._items(X)
         loaded = load_structures(items)
-        errors = {i: str(s) for i, s in enumerate(loaded) if isinstance(s, StructureError)}
-        report_errors(errors, items, self.errors, stacklevel=4)
+        errors = {i: s.reason for i, s in enumerate(loaded) if isinstance(s, StructureError)}
+        self._report(errors, items, stacklevel=4)
         return [s for s in loaded if not isinstance(s, StructureError)]
-

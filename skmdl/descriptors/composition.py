@@ -7,17 +7,12 @@ the concatenated element rows (CSR layout), never with a Python loop per row.
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_is_fitted
 
-from ..utils._base import (FeatureNamesMixin, MaterialsInputMixin, as_item_list,
-                           report_item_errors)
+from ._base import _Featurizer, factorize
 from ._formula import ATOMIC_NUMBER, ELEMENTS, FormulaError, to_element_dict
 from .elements import ELEMENT_TABLES, load_element_table, table_hash
 
@@ -33,44 +28,6 @@ STOICHIOMETRY_P = (0, 2, 3, 5, 7, 10)
 FRACTION_ELEMENTS = ELEMENTS[:103]
 #: distinct inputs from which ``n_jobs`` != 1 featurizes in parallel processes
 _PARALLEL_MIN = 50_000
-
-
-def _as_items(X) -> list:
-    """Inputs as a Python list, without coercing them through numpy."""
-    if isinstance(X, str):
-        raise ValueError(
-            "expected a sequence of formulas, got a single string; wrap it in a list"
-        )
-    if hasattr(X, "element_composition"):
-        raise ValueError("expected a sequence of compositions, got a single Composition")
-    return as_item_list(X, "formulas")
-
-
-def _factorize(items: list):
-    """Unique items and, for each item, the index of its unique value."""
-    if all(type(it) is str for it in items):
-        codes, uniques = pd.factorize(np.array(items, dtype=object))
-        return list(uniques), codes
-    seen: dict = {}
-    uniques, codes = [], np.empty(len(items), dtype=np.intp)
-    for i, it in enumerate(items):
-        try:
-            key = (type(it), it)
-            hash(key)
-        except TypeError:  # unhashable (e.g. dict): its own slot
-            key = ("id", i)
-        j = seen.get(key)
-        if j is None:
-            j = seen[key] = len(uniques)
-            uniques.append(it)
-        codes[i] = j
-    return uniques, codes
-
-
-def _errors_by_row(errors, codes):
-    """``{distinct-item index: reason}`` -> ``{row: reason}`` through the factorize codes."""
-    rows = np.flatnonzero(np.isin(codes, list(errors)))
-    return {int(r): errors[codes[r]] for r in rows}
 
 
 def _parse_chunk(items):
@@ -92,8 +49,8 @@ def parse_compositions(X):
     codes : ndarray of int, index into ``parsed`` for each input row
     items : list, the inputs as given
     """
-    items = _as_items(X)
-    uniques, codes = _factorize(items)
+    items = CompositionFeaturizer._items(X)
+    uniques, codes = factorize(items)
     return _parse_chunk(uniques), codes, items
 
 
@@ -222,12 +179,12 @@ def stoichiometry_norms(amounts, counts, ps=STOICHIOMETRY_P):
     return out
 
 
-class CompositionFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin,
-                            BaseEstimator):
+class CompositionFeaturizer(_Featurizer):
     """Element-property statistics of chemical compositions (XenonPy / Magpie style).
 
-    Each formula is parsed once; the statistics of all rows are computed with
-    vectorized sparse-matrix algebra.
+    Inputs are formula strings, pymatgen ``Composition`` objects or
+    ``{element: amount}`` dicts. Each distinct formula is parsed once; the
+    statistics of all rows are computed with vectorized sparse-matrix algebra.
 
     Parameters
     ----------
@@ -285,29 +242,30 @@ class CompositionFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerM
     """
 
     _parameter_constraints = {
+        **_Featurizer._parameter_constraints,
         "elements": [StrOptions(set(ELEMENT_TABLES)), pd.DataFrame],
         "stats": [StrOptions(set(_STAT_PRESETS)), list, tuple],
         "stoichiometry": ["boolean"],
         "element_fractions": ["boolean"],
-        "errors": [StrOptions({"raise", "nan"})],
-        "n_jobs": [Integral, None],
     }
+    _noun = "formulas"
+    _item_error = FormulaError
+    _parallel_min = _PARALLEL_MIN
 
-    def __init__(
-        self,
-        elements="magpie",
-        stats="magpie",
-        stoichiometry=False,
-        element_fractions=False,
-        errors="raise",
-        n_jobs=None,
-    ):
+    def __init__(self, elements="magpie", stats="magpie", stoichiometry=False,
+                 element_fractions=False, errors="raise", n_jobs=None):
         self.elements = elements
         self.stats = stats
         self.stoichiometry = stoichiometry
         self.element_fractions = element_fractions
-        self.errors = errors
-        self.n_jobs = n_jobs
+        super().__init__(errors=errors, n_jobs=n_jobs)
+
+    @classmethod
+    def _is_single_item(cls, X) -> bool:
+        return isinstance(X, str) or hasattr(X, "element_composition")
+
+    def _describe(self, item) -> str:
+        return f"formula {item!r}"
 
     def _resolve_stats(self):
         if isinstance(self.stats, str):
@@ -351,43 +309,11 @@ class CompositionFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerM
         self.feature_names_out_ = np.asarray(names, dtype=object)
         return self
 
-    def transform(self, X):
-        """Featurize formulas.
-
-        Parameters
-        ----------
-        X : list, tuple, pandas Series or 1-column DataFrame
-            Formula strings, pymatgen ``Composition`` objects or
-            ``{element: amount}`` dicts.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_features_out)
-        """
-        check_is_fitted(self, "feature_names_out_")
-        items = _as_items(X)
-        uniques, codes = _factorize(items)
-        n_jobs = 1 if self.n_jobs is None else self.n_jobs
-        if n_jobs != 1 and len(uniques) >= _PARALLEL_MIN:
-            # Workers return float blocks, not parsed dicts: shipping Python
-            # objects between processes costs more than parsing them.
-            chunks = np.array_split(np.arange(len(uniques)), 2 * (n_jobs if n_jobs > 0 else 4))
-            results = Parallel(n_jobs=n_jobs)(
-                delayed(self._featurize_distinct)([uniques[i] for i in c]) for c in chunks
-            )
-            U = np.vstack([r[0] for r in results])
-            errors = {int(c[k]): msg for c, (_, err) in zip(chunks, results) for k, msg in err.items()}
-        else:
-            U, errors = self._featurize_distinct(uniques)
-        if errors:
-            self._report_errors(errors, codes, items)
-        return U[codes]
-
-    def _featurize_distinct(self, uniques):
-        """Features of distinct inputs: (matrix, {position: error message})."""
+    def _featurize_chunk(self, uniques):
+        """Features of distinct inputs: (matrix, {position: reason})."""
         cols, amounts, counts, errors = _csr(_parse_chunk(uniques), self._column_of)
         ok = counts > 0
-        U = np.full((len(uniques), len(self.feature_names_out_)), np.nan)
+        U = self._empty(len(uniques))
         if ok.any():
             c_ok = counts[ok]
             blocks = [
@@ -409,7 +335,3 @@ class CompositionFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerM
         out = np.zeros((len(counts), len(ELEMENTS)))
         np.add.at(out, (row, z), frac)
         return out[:, : len(FRACTION_ELEMENTS)]
-
-    def _report_errors(self, errors, codes, items):
-        report_item_errors(_errors_by_row(errors, codes), items, self.errors,
-                           lambda item: f"formula {item!r}", "formulas", stacklevel=3)

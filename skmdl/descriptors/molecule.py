@@ -3,26 +3,12 @@
 Three featurizers share one input path (:class:`_MoleculeFeaturizer`): each
 distinct input is parsed once (RDKit's own error logging silenced), optionally
 turned from a polymer repeat unit into a molecule (``polymer=``), and
-featurized; bad inputs raise a ``ValueError`` naming the SMILES and its row,
-or give NaN rows with ``errors="nan"``.
+featurized; bad inputs raise a :class:`~skmdl.exceptions.MoleculeError`
+naming the SMILES and its row, or give NaN rows with ``errors="nan"``.
 
-Polymer repeat units are SMILES with two ``*`` connection points
-(``*CC(*)c1ccccc1`` is polystyrene). A featurizer applied to the bare repeat
-unit sees two dummy atoms and the chain ends they stand for; ``polymer=``
-replaces them by chemistry instead:
-
-* ``"cyclize"``: ``n_repeat`` units joined head to tail and the chain closed
-  into a ring. Nothing is left of the chain ends, and the result does not
-  depend on where the repeat unit was cut (``*CCO*``, ``*COC*`` and ``*OCC*``
-  are the same polymer and give the same ring). Conjugated units can
-  aromatize (``*C=C*`` gives benzene), and RDKit descriptors that enumerate
-  ring systems get slow on macrocycles through fused rings.
-* ``"oligomer"``: ``n_repeat`` units joined head to tail, both ends capped
-  with hydrogen (the ends are diluted, not removed).
-* ``"cap"``: the single repeat unit with both ``*`` replaced by hydrogen
-  (as many H as the bond order). Cheapest; used by skmdl's polymer source
-  models because the full RDKit set costs ~10-25x more on a trimer (see
-  :mod:`skmdl.library.recipes_organic`).
+Polymer repeat units (SMILES with two ``*`` connection points) are turned
+into molecules by ``polymer=`` ("cyclize", "oligomer" or "cap"; see
+:mod:`skmdl.descriptors._molecules`).
 
 SMILES strings featurized before in the same process, with the same
 settings, are taken from a bounded cache (see :class:`_FeatureCache`):
@@ -41,21 +27,21 @@ import math
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_is_fitted
 
-from ..utils._base import (FeatureNamesMixin, MaterialsInputMixin, as_item_list,
-                           report_item_errors)
-from .composition import _errors_by_row, _factorize
+from ._base import _Featurizer
+from ._molecules import (POLYMER_MODES, MoleculeError, parse_molecule, polymerize,
+                         rdkit_descriptor_names, smiles_of)
+
+__all__ = ["MACCSKeys", "MoleculeError", "MorganFingerprint", "POLYMER_MODES",
+           "RDKitDescriptors", "parse_molecule", "polymerize", "rdkit_descriptor_names"]
 
 #: Magnitude above which a descriptor value becomes NaN. Only ``Ipc`` of
 #: large molecules gets there (1e20-1e40 for polymer repeat units); 1e15
 #: keeps float32 sums of squares over millions of rows finite
 #: (standardization and variances of source-model inputs are float32).
 MAX_MAGNITUDE = 1e15
-POLYMER_MODES = ("cyclize", "oligomer", "cap")
 #: distinct inputs from which ``n_jobs`` != 1 featurizes in parallel processes
 _PARALLEL_MIN = 2000
 
@@ -95,166 +81,36 @@ class _FeatureCache:
 _FEATURE_CACHE = _FeatureCache()
 
 
-class MoleculeError(ValueError):
-    """A SMILES that cannot be parsed, or a repeat unit that cannot be polymerized."""
-
-
-def rdkit_descriptor_names() -> list:
-    """Names of RDKit's 2D descriptors (``rdkit.Chem.Descriptors._descList``), in order."""
-    from rdkit.Chem import Descriptors
-
-    return [name for name, _ in Descriptors._descList]
-
-
-def _as_items(X) -> list:
-    """Inputs as a Python list, without coercing them through numpy."""
-    if isinstance(X, str):
-        raise ValueError("expected a sequence of SMILES, got a single string; wrap it in a list")
-    if type(X).__name__ == "Mol":
-        raise ValueError("expected a sequence of molecules, got a single Mol; wrap it in a list")
-    return as_item_list(X, "SMILES")
-
-
-# ---------------------------------------------------------------- parsing
-
-def parse_molecule(item):
-    """RDKit ``Mol`` of a SMILES string, or a sanitized copy of a ``Mol``.
-
-    ``MoleculeError`` if it is invalid. RDKit's parser messages are not
-    printed (the error says what failed).
-    """
-    from rdkit import Chem, rdBase
-
-    if isinstance(item, Chem.Mol):  # RWMol too
-        # a Mol built with sanitize=False (bad valences, unkekulizable rings, no implicit
-        # H computed) makes the fingerprint generators raise RuntimeError
-        mol = Chem.Mol(item)
-        with rdBase.BlockLogs():
-            try:
-                Chem.SanitizeMol(mol)
-            except Exception as exc:  # RDKit raises several (Boost-wrapped) types
-                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                raise MoleculeError(f"RDKit cannot sanitize this molecule ({reason})") from None
-        return mol
-    if not isinstance(item, str):
-        raise MoleculeError(f"expected a SMILES string or an RDKit Mol, got {type(item).__name__}")
-    if not item.strip():
-        raise MoleculeError("empty SMILES")
-    with rdBase.BlockLogs():
-        mol = Chem.MolFromSmiles(item)
-    if mol is None:
-        raise MoleculeError("RDKit cannot parse this SMILES")
-    return mol
-
-
-def _connection_points(mol):
-    """(head star, tail star, head neighbour, tail neighbour, bond type) of a repeat unit."""
-    stars = [a.GetIdx() for a in mol.GetAtoms() if a.GetAtomicNum() == 0]
-    if len(stars) != 2:
-        raise MoleculeError(f"a polymer repeat unit needs exactly 2 '*' connection points, "
-                            f"found {len(stars)}")
-    nbrs = []
-    for s in stars:
-        atom = mol.GetAtomWithIdx(s)
-        if atom.GetDegree() != 1:
-            raise MoleculeError(f"a '*' must have exactly one neighbour, one has {atom.GetDegree()}")
-        nb = atom.GetNeighbors()[0]
-        if nb.GetAtomicNum() == 0:
-            raise MoleculeError("the two '*' are bonded to each other")
-        nbrs.append(nb.GetIdx())
-    bond = mol.GetBondBetweenAtoms(stars[1], nbrs[1]).GetBondType()
-    return stars[0], stars[1], nbrs[0], nbrs[1], bond
-
-
-def polymerize(mol, mode="cyclize", n_repeat=3):
-    """Molecule standing for the polymer of a repeat unit with two ``*`` connection points.
-
-    Parameters
-    ----------
-    mol : rdkit Mol
-        The repeat unit (``[*]``, ``[1*]`` and ``[*:1]`` spellings are all
-        connection points).
-    mode : {"cyclize", "oligomer", "cap"}
-        Ring of ``n_repeat`` units, H-capped chain of ``n_repeat`` units, or
-        the H-capped single unit.
-    n_repeat : int
-
-    Returns
-    -------
-    Mol
-        Sanitized and canonical (parsed back from its canonical SMILES), so
-        equal polymers give identical features whatever their atom order.
-        Stereochemistry is dropped: one repeat unit does not define the
-        tacticity of the chain.
-
-    Raises
-    ------
-    MoleculeError
-        Not exactly two ``*``, a ``*`` with several neighbours, or a ring too
-        small to build (``cyclize`` needs at least 3 backbone atoms).
-    """
-    from rdkit import Chem
-
-    head, tail, h_nb, t_nb, bond = _connection_points(mol)
-    n = 1 if mode == "cap" else int(n_repeat)
-    if mode == "cyclize":
-        backbone = len(Chem.GetShortestPath(mol, h_nb, t_nb)) if h_nb != t_nb else 1
-        if n * backbone < 3:
-            raise MoleculeError(f"cyclize: a ring of {n} unit(s) has {n * backbone} backbone "
-                                f"atom(s), at least 3 are needed; increase n_repeat")
-    mol = Chem.Mol(mol)
-    Chem.RemoveStereochemistry(mol)
-    size = mol.GetNumAtoms()
-    combined = mol
-    for _ in range(n - 1):
-        combined = Chem.CombineMols(combined, mol)
-    rw = Chem.RWMol(combined)
-    for i in range(n - 1):
-        rw.AddBond(i * size + t_nb, (i + 1) * size + h_nb, bond)
-    remove = [i * size + tail for i in range(n - 1)] + [(i + 1) * size + head for i in range(n - 1)]
-    ends = [head, (n - 1) * size + tail]
-    if mode == "cyclize":
-        rw.AddBond((n - 1) * size + t_nb, h_nb, bond)
-        remove += ends
-    else:
-        # hydrogen caps: the end atoms get as many H as the bond order to their '*'
-        # (implicit for organic-subset atoms; explicit for bracket atoms like [Si], [nH])
-        for idx in ends:
-            star = rw.GetAtomWithIdx(idx)
-            nb = star.GetNeighbors()[0]
-            if nb.GetNoImplicit() or (nb.GetIsAromatic() and nb.GetAtomicNum() != 6):
-                order = int(rw.GetBondBetweenAtoms(idx, nb.GetIdx()).GetBondTypeAsDouble())
-                nb.SetNumExplicitHs(nb.GetNumExplicitHs() + order)
-        remove += ends
-    for idx in sorted(remove, reverse=True):
-        rw.RemoveAtom(idx)
-    from rdkit import rdBase
-
-    with rdBase.BlockLogs():
-        try:
-            out = rw.GetMol()
-            Chem.SanitizeMol(out)
-            smiles = Chem.MolToSmiles(out)
-        except Exception as exc:  # RDKit raises several (Boost-wrapped) types
-            raise MoleculeError(f"{mode} gives an invalid molecule ({exc})") from None
-        canonical = Chem.MolFromSmiles(smiles)
-    if canonical is None:
-        raise MoleculeError(f"{mode} gives an invalid molecule ({smiles})")
-    return canonical
-
-
 # ---------------------------------------------------------------- base class
 
-class _MoleculeFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin,
-                          BaseEstimator):
-    """Shared input handling of the molecule featurizers (see :class:`RDKitDescriptors`)."""
+class _MoleculeFeaturizer(_Featurizer):
+    """Shared input handling of the molecule featurizers (see :class:`RDKitDescriptors`).
+
+    Subclasses implement ``_names()`` (the feature names), ``_values(mol,
+    state)`` (one molecule's features) and optionally ``_prepare()`` (the
+    per-call ``state``).
+    """
 
     _parameter_constraints = {
+        **_Featurizer._parameter_constraints,
         "polymer": [None, StrOptions(set(POLYMER_MODES))],
         "n_repeat": [Interval(Integral, 1, None, closed="left")],
-        "errors": [StrOptions({"raise", "nan"})],
-        "n_jobs": [Integral, None],
     }
+    _noun = "molecules"
+    _item_error = MoleculeError
+    _parallel_min = _PARALLEL_MIN
+
+    def __init__(self, *, polymer=None, n_repeat=3, errors="raise", n_jobs=None):
+        self.polymer = polymer
+        self.n_repeat = n_repeat
+        super().__init__(errors=errors, n_jobs=n_jobs)
+
+    @classmethod
+    def _is_single_item(cls, X) -> bool:
+        return isinstance(X, str) or type(X).__name__ in ("Mol", "RWMol")
+
+    def _describe(self, item) -> str:
+        return f"SMILES {smiles_of(item) if hasattr(item, 'GetNumAtoms') else item!r}"
 
     def _names(self) -> list:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -269,8 +125,16 @@ class _MoleculeFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMix
     def fit(self, X=None, y=None):
         """Validate the parameters and fix the output features.
 
-        ``X`` is not used for learning (the featurizer is stateless) but is
-        accepted for the pipeline API.
+        Parameters
+        ----------
+        X : ignored
+            Not used for learning (the featurizer is stateless) but accepted
+            for the pipeline API.
+        y : ignored
+
+        Returns
+        -------
+        self
         """
         import rdkit
 
@@ -288,38 +152,25 @@ class _MoleculeFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMix
             mol = polymerize(mol, self.polymer, self.n_repeat)
         return mol
 
-    def _featurize_distinct(self, uniques):
-        """Features of distinct inputs: (matrix, {position: error message})."""
+    def _featurize_chunk(self, uniques):
+        """Features of distinct inputs: (matrix, {position: reason})."""
         state = self._prepare()
-        U = np.full((len(uniques), len(self.feature_names_out_)), np.nan)
+        U = self._empty(len(uniques))
         errors = {}
         for k, item in enumerate(uniques):
             try:
                 mol = self._mol(item)
             except MoleculeError as exc:
-                errors[k] = str(exc)
+                errors[k] = exc.reason
                 continue
             U[k] = self._values(mol, state)
         return U, errors
 
-    def transform(self, X):
-        """Featurize molecules (or polymer repeat units).
-
-        Parameters
-        ----------
-        X : list, tuple, pandas Series or 1-column DataFrame
-            SMILES strings or RDKit ``Mol`` objects.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_features_out)
-        """
-        check_is_fitted(self, "feature_names_out_")
-        items = _as_items(X)
-        uniques, codes = _factorize(items)
-        U = np.full((len(uniques), len(self.feature_names_out_)), np.nan)
+    def _featurize(self, uniques):
+        """Features of distinct inputs, SMILES featurized before taken from the cache."""
+        U = self._empty(len(uniques))
         errors, todo = {}, []
-        for k, item in enumerate(uniques):  # SMILES featurized before: from the cache
+        for k, item in enumerate(uniques):
             row = _FEATURE_CACHE.get((self._cache_key, item)) if isinstance(item, str) else None
             if row is None:
                 todo.append(k)
@@ -328,47 +179,16 @@ class _MoleculeFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMix
             else:
                 U[k] = row
         if todo:
-            V, new_errors = self._featurize_all([uniques[k] for k in todo])
+            V, new_errors = super()._featurize([uniques[k] for k in todo])
             U[todo] = V
             for j, k in enumerate(todo):
-                msg = new_errors.get(j)
-                if msg is not None:
-                    errors[k] = msg
+                reason = new_errors.get(j)
+                if reason is not None:
+                    errors[k] = reason
                 if isinstance(uniques[k], str):
                     _FEATURE_CACHE.put((self._cache_key, uniques[k]),
-                                       msg if msg is not None else V[j].copy())
-        if errors:
-            self._report_errors(errors, codes, items)
-        return U[codes]
-
-    def _featurize_all(self, uniques):
-        """``_featurize_distinct`` in joblib workers for many inputs when ``n_jobs`` != 1."""
-        n_jobs = 1 if self.n_jobs is None else self.n_jobs
-        if n_jobs == 1 or len(uniques) < _PARALLEL_MIN:
-            return self._featurize_distinct(uniques)
-        chunks = np.array_split(np.arange(len(uniques)), 2 * (n_jobs if n_jobs > 0 else 4))
-        results = Parallel(n_jobs=n_jobs)(
-            delayed(self._featurize_distinct)([uniques[i] for i in c]) for c in chunks)
-        U = np.vstack([r[0] for r in results])
-        errors = {int(c[k]): m for c, (_, err) in zip(chunks, results) for k, m in err.items()}
+                                       reason if reason is not None else V[j].copy())
         return U, errors
-
-    def _report_errors(self, errors, codes, items):
-        def shown(item):
-            smiles = _smiles_of(item) if hasattr(item, "GetNumAtoms") else item
-            return f"SMILES {smiles!r}"
-
-        report_item_errors(_errors_by_row(errors, codes), items, self.errors, shown,
-                           "molecules", stacklevel=3)
-
-
-def _smiles_of(mol):
-    from rdkit import Chem
-
-    try:
-        return Chem.MolToSmiles(mol)
-    except Exception:  # a Mol RDKit cannot write
-        return repr(mol)
 
 
 _POLYMER_DOC = """\
@@ -385,8 +205,9 @@ _POLYMER_DOC = """\
 _COMMON_DOC = """\
     errors : {"raise", "nan"}, default="raise"
         What to do with an invalid SMILES or repeat unit: raise a
-        ``ValueError`` naming the SMILES and its row, or return a row of NaN
-        and warn with the count.
+        :class:`~skmdl.exceptions.MoleculeError` (a ``ValueError``) naming the
+        SMILES and its row, or return a row of NaN and warn with a
+        :class:`~skmdl.exceptions.FeaturizationWarning` carrying the count.
     n_jobs : int, default=None
         Parallel worker processes (joblib) for inputs with at least 2,000
         distinct molecules; ``None`` means 1. Results do not depend on it."""
@@ -444,10 +265,7 @@ class RDKitDescriptors(_MoleculeFeaturizer):
 
     def __init__(self, descriptors=None, polymer=None, n_repeat=3, errors="raise", n_jobs=None):
         self.descriptors = descriptors
-        self.polymer = polymer
-        self.n_repeat = n_repeat
-        self.errors = errors
-        self.n_jobs = n_jobs
+        super().__init__(polymer=polymer, n_repeat=n_repeat, errors=errors, n_jobs=n_jobs)
 
     def _names(self):
         known = rdkit_descriptor_names()
@@ -518,10 +336,7 @@ class MorganFingerprint(_MoleculeFeaturizer):
         self.radius = radius
         self.n_bits = n_bits
         self.counts = counts
-        self.polymer = polymer
-        self.n_repeat = n_repeat
-        self.errors = errors
-        self.n_jobs = n_jobs
+        super().__init__(polymer=polymer, n_repeat=n_repeat, errors=errors, n_jobs=n_jobs)
 
     def _names(self):
         return [f"morgan_{i}" for i in range(self.n_bits)]
@@ -562,10 +377,7 @@ class MACCSKeys(_MoleculeFeaturizer):
     """
 
     def __init__(self, polymer=None, n_repeat=3, errors="raise", n_jobs=None):
-        self.polymer = polymer
-        self.n_repeat = n_repeat
-        self.errors = errors
-        self.n_jobs = n_jobs
+        super().__init__(polymer=polymer, n_repeat=n_repeat, errors=errors, n_jobs=n_jobs)
 
     def _names(self):
         return [f"maccs_{i}" for i in range(167)]

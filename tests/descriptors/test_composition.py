@@ -200,9 +200,7 @@ def test_invalid_parameters():
 
 
 def test_n_jobs_identical_on_many_formulas(monkeypatch):
-    from skmdl.descriptors import composition
-
-    monkeypatch.setattr(composition, "_PARALLEL_MIN", 1000)
+    monkeypatch.setattr(CompositionFeaturizer, "_parallel_min", 1000)
     rng = np.random.default_rng(0)
     els = ["Fe", "O", "Na", "Cl", "Si", "Ti", "Ba", "Li", "Co", "Ni"]
     X = [

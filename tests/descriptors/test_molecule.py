@@ -118,7 +118,7 @@ def test_pickle_round_trip():
 def test_n_jobs_gives_the_same_features(monkeypatch):
     import skmdl.descriptors.molecule as molecule
 
-    monkeypatch.setattr(molecule, "_PARALLEL_MIN", 2)
+    monkeypatch.setattr(MorganFingerprint, "_parallel_min", 2)
     X = SMILES + ["CCCC", "C1CCOC1", "C1CC"]
     one = MorganFingerprint(n_bits=64, errors="nan").fit()
     with pytest.warns(UserWarning):

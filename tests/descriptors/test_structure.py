@@ -11,9 +11,10 @@ import pytest
 from joblib import parallel_backend
 from pymatgen.core import Lattice, Structure
 from sklearn.base import clone
+from sklearn.utils.parallel import Parallel
 
 from skmdl.descriptors import (CHGNetEmbedding, OrbitalFieldMatrixFeaturizer,
-                               RadialDistributionFeaturizer, _structures)
+                               RadialDistributionFeaturizer, _base)
 from skmdl.descriptors.structure import ORBITALS, valence_orbitals
 
 
@@ -384,7 +385,9 @@ def test_pickle_and_clone(featurizer):
 
 def test_parallel_path_equals_serial(monkeypatch):
     """The chunked path (threads here: worker processes would take ~10 s to start)."""
-    monkeypatch.setattr(_structures, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(RadialDistributionFeaturizer, "_parallel_min", 2)
+    calls = []
+    monkeypatch.setattr(_base, "Parallel", lambda **kw: calls.append(kw) or Parallel(**kw))
     X = [nacl(), wurtzite_zno(), triclinic(), "not a cif path", fcc_cu()]
     f = RadialDistributionFeaturizer(cutoff=5.0, n_bins=10, errors="nan").fit(X[:3])
     with warnings.catch_warnings(), parallel_backend("threading"):
@@ -392,6 +395,7 @@ def test_parallel_path_equals_serial(monkeypatch):
         one = f.set_params(n_jobs=1).transform(X)
         two = f.set_params(n_jobs=2).transform(X)
     np.testing.assert_array_equal(one, two)
+    assert calls, "the parallel path did not run"
     assert np.isnan(two[3]).all() and np.isfinite(two[[0, 1, 2, 4]]).all()
     with pytest.raises(ValueError, match=r"row 3\)"), parallel_backend("threading"):
         f.set_params(n_jobs=2, errors="raise").transform(X)

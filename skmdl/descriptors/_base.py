@@ -1,0 +1,223 @@
+"""What every featurizer shares: its ``errors`` / ``n_jobs`` parameters, reading the inputs
+as a list, featurizing each distinct input once (in worker processes for large inputs),
+and reporting bad rows as :class:`~skmdl.exceptions.InvalidInputError` or
+:class:`~skmdl.exceptions.FeaturizationWarning`.
+
+A featurizer derives from :class:`_Featurizer`, sets ``feature_names_out_`` in
+``fit``, and implements ``_featurize_chunk(items) -> (matrix, {position:
+reason})``; ``transform`` is written once, here.
+
+Examples
+--------
+>>> import numpy as np
+>>> class Length(_Featurizer):
+...     _noun = "words"
+...     def __init__(self, *, errors="raise", n_jobs=None):
+...         super().__init__(errors=errors, n_jobs=n_jobs)
+...     def fit(self, X=None, y=None):
+...         self.feature_names_out_ = np.asarray(["length"], dtype=object)
+...         return self
+...     def _featurize_chunk(self, items):
+...         bad = {k: "empty" for k, it in enumerate(items) if not it}
+...         return np.array([[len(it) or np.nan] for it in items]), bad
+>>> Length().fit().transform(["ab", "abc", "ab"]).tolist()
+[[2.0], [3.0], [2.0]]
+>>> Length().fit().transform(["ab", ""])
+Traceback (most recent call last):
+...
+skmdl.exceptions.InvalidInputError: cannot featurize '' (row 1): empty
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_is_fitted
+
+from ..exceptions import FeaturizationWarning, InvalidInputError
+from ..utils._base import FeatureNamesMixin, MaterialsInputMixin, as_item_list
+
+
+def factorize(items: list):
+    """Distinct items and, for each item, the index of its distinct value.
+
+    Parameters
+    ----------
+    items : list
+        Input items; unhashable ones (e.g. dicts) each get their own slot.
+
+    Returns
+    -------
+    uniques : list
+    codes : ndarray of shape (len(items),), int
+
+    Examples
+    --------
+    >>> uniques, codes = factorize(["NaCl", "MgO", "NaCl"])
+    >>> uniques, codes.tolist()
+    (['NaCl', 'MgO'], [0, 1, 0])
+    """
+    if all(type(it) is str for it in items):
+        codes, uniques = pd.factorize(np.array(items, dtype=object))
+        return list(uniques), codes
+    seen: dict = {}
+    uniques, codes = [], np.empty(len(items), dtype=np.intp)
+    for i, it in enumerate(items):
+        try:
+            key = (type(it), it)
+            hash(key)
+        except TypeError:  # unhashable (e.g. dict): its own slot
+            key = ("id", i)
+        j = seen.get(key)
+        if j is None:
+            j = seen[key] = len(uniques)
+            uniques.append(it)
+        codes[i] = j
+    return uniques, codes
+
+
+def errors_by_row(errors: dict, codes) -> dict:
+    """``{distinct-item index: reason}`` -> ``{row: reason}`` through the factorize codes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> errors_by_row({1: "bad"}, np.array([0, 1, 0, 1]))
+    {1: 'bad', 3: 'bad'}
+    """
+    rows = np.flatnonzero(np.isin(codes, list(errors)))
+    return {int(r): errors[codes[r]] for r in rows}
+
+
+class _Featurizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin, BaseEstimator):
+    """Base of skmdl's featurizers (see the module docstring).
+
+    Class attributes a subclass may set:
+
+    * ``_noun``: the items in the plural, for messages ("formulas").
+    * ``_item_error``: the :class:`~skmdl.exceptions.InvalidInputError`
+      subclass raised for a bad row.
+    * ``_deduplicate``: featurize each distinct item once (hashable items).
+    * ``_parallel_min``, ``_chunks_per_job``: from how many distinct items
+      ``n_jobs != 1`` uses worker processes, and into how many chunks per
+      worker the items are cut.
+    * ``_dtype``: dtype of the output.
+
+    Parameters
+    ----------
+    errors : {"raise", "nan"}, default="raise"
+    n_jobs : int or None, default=None
+    """
+
+    _parameter_constraints = {
+        "errors": [StrOptions({"raise", "nan"})],
+        "n_jobs": [Integral, None],
+    }
+    _noun = "items"
+    _item_error = InvalidInputError
+    _deduplicate = True
+    _parallel_min = 2000
+    _chunks_per_job = 2
+    _dtype = np.float64
+
+    def __init__(self, *, errors="raise", n_jobs=None):
+        self.errors = errors
+        self.n_jobs = n_jobs
+
+    # ------------------------------------------------------------ hooks
+
+    @classmethod
+    def _is_single_item(cls, X) -> bool:
+        """Whether ``X`` is one item rather than a sequence of them (refused)."""
+        return isinstance(X, str)
+
+    def _describe(self, item) -> str:
+        """How a message names an item, e.g. ``"formula 'Xx2'"``."""
+        return repr(item)
+
+    def _featurize_chunk(self, items):  # pragma: no cover - abstract
+        """(matrix of shape (len(items), n_features_out), {position: reason})."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ the shared path
+
+    @classmethod
+    def _items(cls, X) -> list:
+        """Inputs as a Python list, without coercing them through numpy."""
+        if cls._is_single_item(X):
+            what = "string" if isinstance(X, str) else type(X).__name__
+            raise ValueError(f"expected a sequence of {cls._noun}, got a single {what}; "
+                             "wrap it in a list")
+        return as_item_list(X, cls._noun)
+
+    def transform(self, X):
+        """Featurize the inputs.
+
+        Parameters
+        ----------
+        X : list, tuple, pandas Series or 1-column DataFrame
+            The input items (see the class docstring).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_out)
+            Rows of bad items are NaN with ``errors="nan"``.
+
+        Raises
+        ------
+        InvalidInputError
+            For the first bad item with ``errors="raise"`` (a subclass that
+            names the kind of input: ``FormulaError``, ``MoleculeError``,
+            ``StructureError``).
+        """
+        check_is_fitted(self, "feature_names_out_")
+        items = self._items(X)
+        if self._deduplicate:
+            uniques, codes = factorize(items)
+        else:
+            uniques, codes = items, np.arange(len(items))
+        U, errors = self._featurize(uniques)
+        if errors:
+            self._report(errors_by_row(errors, codes), items)
+        return U[codes]
+
+    def _featurize(self, uniques):
+        """``_featurize_chunk`` of the distinct items, in joblib workers for many of them."""
+        n_jobs = getattr(self, "n_jobs", None)
+        n_jobs = 1 if n_jobs is None else n_jobs
+        if n_jobs == 1 or len(uniques) < self._parallel_min:
+            return self._featurize_chunk(uniques)
+        # workers return float blocks and reasons: shipping parsed objects back costs more
+        n_chunks = self._chunks_per_job * (n_jobs if n_jobs > 0 else 4)
+        chunks = [c for c in np.array_split(np.arange(len(uniques)), n_chunks) if len(c)]
+        results = Parallel(n_jobs=n_jobs)(
+            delayed(self._featurize_chunk)([uniques[i] for i in c]) for c in chunks)
+        U = np.vstack([r[0] for r in results])
+        errors = {int(c[k]): reason for c, (_, err) in zip(chunks, results)
+                  for k, reason in err.items()}
+        return U, errors
+
+    def _empty(self, n):
+        """An all-NaN output block of ``n`` rows."""
+        return np.full((n, len(self.feature_names_out_)), np.nan, dtype=self._dtype)
+
+    def _report(self, errors: dict, items: list, stacklevel: int = 3) -> None:
+        """Raise for the first bad row (``errors="raise"``) or warn with the count.
+
+        ``errors`` maps row -> reason; ``stacklevel`` counts from the caller
+        of this method.
+        """
+        if not errors:
+            return
+        if self.errors == "raise":
+            i = min(errors)
+            raise self._item_error(errors[i], item=items[i], row=i,
+                                   label=self._describe(items[i]))
+        warnings.warn(FeaturizationWarning(len(errors), len(items), self._noun, sorted(errors)),
+                      stacklevel=stacklevel)
