@@ -3,17 +3,18 @@ as a list, featurizing each distinct input once (in worker processes for large i
 and reporting bad rows as :class:`~skmdl.exceptions.InvalidInputError` or
 :class:`~skmdl.exceptions.FeaturizationWarning`.
 
-A featurizer derives from :class:`_Featurizer`, sets ``feature_names_out_`` in
-``fit``, and implements ``_featurize_chunk(items) -> (matrix, {position:
-reason})``; ``transform`` is written once, here.
+A featurizer derives from :class:`_Featurizer` (or :class:`_ParallelFeaturizer`,
+which adds ``n_jobs``), sets ``feature_names_out_`` in ``fit``, and implements
+``_featurize_chunk(items) -> (matrix, {position: reason})``; ``transform`` is
+written once, here.
 
 Examples
 --------
 >>> import numpy as np
 >>> class Length(_Featurizer):
 ...     _noun = "words"
-...     def __init__(self, *, errors="raise", n_jobs=None):
-...         super().__init__(errors=errors, n_jobs=n_jobs)
+...     def __init__(self, *, errors="raise"):
+...         super().__init__(errors=errors)
 ...     def fit(self, X=None, y=None):
 ...         self.feature_names_out_ = np.asarray(["length"], dtype=object)
 ...         return self
@@ -82,6 +83,23 @@ def factorize(items: list):
     return uniques, codes
 
 
+def parse_each(parse, items, error_type) -> list:
+    """``parse(item)`` of each item, or the ``error_type`` exception that says why not.
+
+    Examples
+    --------
+    >>> parse_each(int, ["1", "x"], ValueError)[0]
+    1
+    """
+    out = []
+    for it in items:
+        try:
+            out.append(parse(it))
+        except error_type as exc:
+            out.append(exc)
+    return out
+
+
 def errors_by_row(errors: dict, codes) -> dict:
     """``{distinct-item index: reason}`` -> ``{row: reason}`` through the factorize codes.
 
@@ -104,31 +122,22 @@ class _Featurizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin, Base
     * ``_item_error``: the :class:`~skmdl.exceptions.InvalidInputError`
       subclass raised for a bad row.
     * ``_deduplicate``: featurize each distinct item once (hashable items).
-    * ``_parallel_min``, ``_chunks_per_job``: from how many distinct items
-      ``n_jobs != 1`` uses worker processes, and into how many chunks per
-      worker the items are cut.
     * ``_dtype``: dtype of the output.
 
     Parameters
     ----------
     errors : {"raise", "nan"}, default="raise"
-    n_jobs : int or None, default=None
+        Bad items raise (``"raise"``) or give NaN rows and a warning (``"nan"``).
     """
 
-    _parameter_constraints = {
-        "errors": [StrOptions({"raise", "nan"})],
-        "n_jobs": [Integral, None],
-    }
+    _parameter_constraints = {"errors": [StrOptions({"raise", "nan"})]}
     _noun = "items"
     _item_error = InvalidInputError
     _deduplicate = True
-    _parallel_min = 2000
-    _chunks_per_job = 2
     _dtype = np.float64
 
-    def __init__(self, *, errors="raise", n_jobs=None):
+    def __init__(self, *, errors="raise"):
         self.errors = errors
-        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------ hooks
 
@@ -188,20 +197,8 @@ class _Featurizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin, Base
         return U[codes]
 
     def _featurize(self, uniques):
-        """``_featurize_chunk`` of the distinct items, in joblib workers for many of them."""
-        n_jobs = getattr(self, "n_jobs", None)
-        n_jobs = 1 if n_jobs is None else n_jobs
-        if n_jobs == 1 or len(uniques) < self._parallel_min:
-            return self._featurize_chunk(uniques)
-        # workers return float blocks and reasons: shipping parsed objects back costs more
-        n_chunks = self._chunks_per_job * (n_jobs if n_jobs > 0 else 4)
-        chunks = [c for c in np.array_split(np.arange(len(uniques)), n_chunks) if len(c)]
-        results = Parallel(n_jobs=n_jobs)(
-            delayed(self._featurize_chunk)([uniques[i] for i in c]) for c in chunks)
-        U = np.vstack([r[0] for r in results])
-        errors = {int(c[k]): reason for c, (_, err) in zip(chunks, results)
-                  for k, reason in err.items()}
-        return U, errors
+        """Features of the distinct items: ``(matrix, {position: reason})``."""
+        return self._featurize_chunk(uniques)
 
     def _empty(self, n):
         """An all-NaN output block of ``n`` rows."""
@@ -221,3 +218,41 @@ class _Featurizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin, Base
                                    label=self._describe(items[i]))
         warnings.warn(FeaturizationWarning(len(errors), len(items), self._noun, sorted(errors)),
                       stacklevel=stacklevel)
+
+
+class _ParallelFeaturizer(_Featurizer):
+    """A featurizer with an ``n_jobs`` parameter: many distinct items go to joblib workers.
+
+    ``_parallel_min`` is the number of distinct items from which ``n_jobs !=
+    1`` starts workers (below it, starting them costs more than it saves);
+    ``_chunks_per_job`` the chunks per worker the items are cut into.
+
+    Parameters
+    ----------
+    errors : {"raise", "nan"}, default="raise"
+    n_jobs : int or None, default=None
+        Worker processes; ``None`` means 1. Results do not depend on it.
+    """
+
+    _parameter_constraints = {**_Featurizer._parameter_constraints, "n_jobs": [Integral, None]}
+    _parallel_min = 2000
+    _chunks_per_job = 2
+
+    def __init__(self, *, errors="raise", n_jobs=None):
+        self.n_jobs = n_jobs
+        super().__init__(errors=errors)
+
+    def _featurize(self, uniques):
+        """``_featurize_chunk`` of the distinct items, in joblib workers for many of them."""
+        n_jobs = 1 if self.n_jobs is None else self.n_jobs
+        if n_jobs == 1 or len(uniques) < self._parallel_min:
+            return self._featurize_chunk(uniques)
+        # workers return float blocks and reasons: shipping parsed objects back costs more
+        n_chunks = self._chunks_per_job * (n_jobs if n_jobs > 0 else 4)
+        chunks = [c for c in np.array_split(np.arange(len(uniques)), n_chunks) if len(c)]
+        results = Parallel(n_jobs=n_jobs)(
+            delayed(self._featurize_chunk)([uniques[i] for i in c]) for c in chunks)
+        U = np.vstack([r[0] for r in results])
+        errors = {int(c[k]): reason for c, (_, err) in zip(chunks, results)
+                  for k, reason in err.items()}
+        return U, errors

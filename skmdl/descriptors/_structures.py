@@ -14,10 +14,13 @@ from __future__ import annotations
 import os
 import warnings
 
+from numbers import Real
+
 import numpy as np
+from sklearn.utils._param_validation import Interval
 
 from ..exceptions import StructureError
-from ._base import _Featurizer
+from ._base import _Featurizer, _ParallelFeaturizer, parse_each
 from ._formula import ELEMENTS
 
 #: items from which ``n_jobs`` != 1 featurizes in parallel processes (below
@@ -162,30 +165,21 @@ def _read(item, Structure):
 
 def load_structures(items) -> list:
     """Each item as a Structure, or the StructureError that says why not."""
-    out = []
-    for it in items:
-        try:
-            out.append(to_structure(it))
-        except StructureError as exc:
-            out.append(exc)
-    return out
+    return parse_each(to_structure, items, StructureError)
 
 
-class _StructureFeaturizer(_Featurizer):
-    """``transform`` for featurizers that map one structure to one fixed-length vector.
+class _StructureInputs(_Featurizer):
+    """Featurizers of crystal structures: what an item is, how it is named, how it is read.
 
     Subclasses set ``feature_names_out_`` in ``fit`` and implement
     ``_featurize_one(structure) -> 1-d array``; a ``StructureError`` (or
     ``ValueError``) raised there fails that row only. Items are not
-    deduplicated (comparing structures costs more than featurizing them), and
-    the workers of ``n_jobs`` read the files and CIF text themselves.
+    deduplicated (comparing structures costs more than featurizing them).
     """
 
     _noun = "structures"
     _item_error = StructureError
     _deduplicate = False
-    _parallel_min = PARALLEL_MIN
-    _chunks_per_job = 4
 
     @classmethod
     def _is_single_item(cls, X) -> bool:
@@ -214,3 +208,29 @@ class _StructureFeaturizer(_Featurizer):
         errors = {i: s.reason for i, s in enumerate(loaded) if isinstance(s, StructureError)}
         self._report(errors, items, stacklevel=4)
         return [s for s in loaded if not isinstance(s, StructureError)]
+
+
+class _StructureFeaturizer(_StructureInputs, _ParallelFeaturizer):
+    """Structure featurizers with ``n_jobs``: workers read the files and CIF text themselves."""
+
+    _parallel_min = PARALLEL_MIN
+    _chunks_per_job = 4
+
+
+class _NeighborFeaturizer(_StructureFeaturizer):
+    """Structure featurizers built on a neighbour search within ``cutoff`` Å.
+
+    Parameters
+    ----------
+    cutoff : float
+        Radius of the neighbour search (Å).
+    errors : {"raise", "nan"}, default="raise"
+    n_jobs : int or None, default=None
+    """
+
+    _parameter_constraints = {**_StructureFeaturizer._parameter_constraints,
+                              "cutoff": [Interval(Real, 0, None, closed="neither")]}
+
+    def __init__(self, *, cutoff, errors="raise", n_jobs=None):
+        self.cutoff = cutoff
+        super().__init__(errors=errors, n_jobs=n_jobs)

@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._structures import StructureError, _StructureFeaturizer, atomic_numbers, load_structures
+from ._structures import StructureError, _StructureInputs, atomic_numbers, load_structures
 
 
 @functools.lru_cache(maxsize=4)
@@ -30,7 +30,7 @@ def _load_chgnet(model: str, device: str):
     return net.eval()
 
 
-class CHGNetEmbedding(_StructureFeaturizer):
+class CHGNetEmbedding(_StructureInputs):
     """Crystal embedding of the pretrained CHGNet universal potential.
 
     The mean over atoms of CHGNet's final atom features (64 per atom for
@@ -85,11 +85,11 @@ class CHGNetEmbedding(_StructureFeaturizer):
     """
 
     _parameter_constraints = {
+        **_StructureInputs._parameter_constraints,
         "model": [StrOptions({"0.3.0", "0.2.0", "r2scan"})],
         "device": [str],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
-        "errors": _StructureFeaturizer._parameter_constraints["errors"],
     }
     _dtype = np.float32
 
@@ -98,7 +98,7 @@ class CHGNetEmbedding(_StructureFeaturizer):
         self.device = device
         self.batch_size = batch_size
         self.n_threads = n_threads
-        self.errors = errors
+        super().__init__(errors=errors)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X=None, y=None):

@@ -12,7 +12,7 @@ import pandas as pd
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import _Featurizer, factorize
+from ._base import _ParallelFeaturizer, factorize, parse_each
 from ._formula import ATOMIC_NUMBER, ELEMENTS, FormulaError, to_element_dict
 from .elements import ELEMENT_TABLES, load_element_table, table_hash
 
@@ -31,13 +31,8 @@ _PARALLEL_MIN = 50_000
 
 
 def _parse_chunk(items):
-    out = []
-    for it in items:
-        try:
-            out.append(to_element_dict(it))
-        except FormulaError as exc:
-            out.append(exc)
-    return out
+    """Each item as ``{element: amount}``, or the FormulaError that says why not."""
+    return parse_each(to_element_dict, items, FormulaError)
 
 
 def parse_compositions(X):
@@ -179,7 +174,7 @@ def stoichiometry_norms(amounts, counts, ps=STOICHIOMETRY_P):
     return out
 
 
-class CompositionFeaturizer(_Featurizer):
+class CompositionFeaturizer(_ParallelFeaturizer):
     """Element-property statistics of chemical compositions (XenonPy / Magpie style).
 
     Inputs are formula strings, pymatgen ``Composition`` objects or
@@ -242,7 +237,7 @@ class CompositionFeaturizer(_Featurizer):
     """
 
     _parameter_constraints = {
-        **_Featurizer._parameter_constraints,
+        **_ParallelFeaturizer._parameter_constraints,
         "elements": [StrOptions(set(ELEMENT_TABLES)), pd.DataFrame],
         "stats": [StrOptions(set(_STAT_PRESETS)), list, tuple],
         "stoichiometry": ["boolean"],

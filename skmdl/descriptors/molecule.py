@@ -30,7 +30,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import _Featurizer
+from ._base import _ParallelFeaturizer
 from ._molecules import (POLYMER_MODES, MoleculeError, parse_molecule, polymerize,
                          rdkit_descriptor_names, smiles_of)
 
@@ -83,7 +83,7 @@ _FEATURE_CACHE = _FeatureCache()
 
 # ---------------------------------------------------------------- base class
 
-class _MoleculeFeaturizer(_Featurizer):
+class _MoleculeFeaturizer(_ParallelFeaturizer):
     """Shared input handling of the molecule featurizers (see :class:`RDKitDescriptors`).
 
     Subclasses implement ``_names()`` (the feature names), ``_values(mol,
@@ -92,7 +92,7 @@ class _MoleculeFeaturizer(_Featurizer):
     """
 
     _parameter_constraints = {
-        **_Featurizer._parameter_constraints,
+        **_ParallelFeaturizer._parameter_constraints,
         "polymer": [None, StrOptions(set(POLYMER_MODES))],
         "n_repeat": [Interval(Integral, 1, None, closed="left")],
     }

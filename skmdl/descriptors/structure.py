@@ -14,14 +14,14 @@ from __future__ import annotations
 import functools
 import re
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._formula import ATOMIC_NUMBER, ELEMENTS
-from ._structures import (StructureError, _StructureFeaturizer, atomic_numbers,
+from ._structures import (StructureError, _NeighborFeaturizer, atomic_numbers,
                           check_neighbor_search, check_overlap)
 from .chgnet import CHGNetEmbedding
 
@@ -33,7 +33,7 @@ __all__ = ["CHGNetEmbedding", "ORBITALS", "OrbitalFieldMatrixFeaturizer",
 # ---------------------------------------------------------------------------
 
 
-class RadialDistributionFeaturizer(_StructureFeaturizer):
+class RadialDistributionFeaturizer(_NeighborFeaturizer):
     r"""Partial radial distribution functions :math:`g_{AB}(r)` of each element pair.
 
     For elements A and B of a structure with volume V and :math:`N_A`,
@@ -108,17 +108,15 @@ class RadialDistributionFeaturizer(_StructureFeaturizer):
     """
 
     _parameter_constraints = {
-        **_StructureFeaturizer._parameter_constraints,
+        **_NeighborFeaturizer._parameter_constraints,
         "elements": [list, tuple, None],
-        "cutoff": [Interval(Real, 0, None, closed="neither")],
         "n_bins": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(self, elements=None, cutoff=10.0, n_bins=100, errors="raise", n_jobs=None):
         self.elements = elements
-        self.cutoff = cutoff
         self.n_bins = n_bins
-        super().__init__(errors=errors, n_jobs=n_jobs)
+        super().__init__(cutoff=cutoff, errors=errors, n_jobs=n_jobs)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X=None, y=None):
@@ -222,7 +220,7 @@ def valence_orbitals() -> np.ndarray:
     return table
 
 
-class OrbitalFieldMatrixFeaturizer(_StructureFeaturizer):
+class OrbitalFieldMatrixFeaturizer(_NeighborFeaturizer):
     r"""Orbital-field matrix: valence orbitals of each site times those of its neighbours.
 
     Each element is a one-hot vector :math:`o` over the 32 valence-subshell
@@ -289,18 +287,16 @@ class OrbitalFieldMatrixFeaturizer(_StructureFeaturizer):
     """
 
     _parameter_constraints = {
-        **_StructureFeaturizer._parameter_constraints,
+        **_NeighborFeaturizer._parameter_constraints,
         "neighbors": [StrOptions({"voronoi", "cutoff"})],
-        "cutoff": [Interval(Real, 0, None, closed="neither")],
         "divide_by_distance": ["boolean"],
     }
 
     def __init__(self, neighbors="voronoi", cutoff=6.0, divide_by_distance=True, errors="raise",
                  n_jobs=None):
         self.neighbors = neighbors
-        self.cutoff = cutoff
         self.divide_by_distance = divide_by_distance
-        super().__init__(errors=errors, n_jobs=n_jobs)
+        super().__init__(cutoff=cutoff, errors=errors, n_jobs=n_jobs)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X=None, y=None):
