@@ -6,7 +6,9 @@ per optimizer step: the step's fixed overhead dominates the arithmetic. Here
 size) but their own initialisation, learning rate, weight decay and minibatch
 order are stacked along a leading axis and trained in one vmapped forward /
 backward / AdamW step. Each network is early-stopped on its own validation
-loss (a stopped network's learning rate becomes 0).
+loss (a stopped network's learning rate becomes 0). The pieces shared with the
+one-by-one trainer (standardization, initialisation, early stopping, scores)
+are those of :mod:`skmdl.library.training`.
 
 The result is seeded and reproducible, but not bit-identical to training the
 same networks one by one (dropout draws and minibatch gathers differ).
@@ -14,14 +16,16 @@ same networks one by one (dropout draws and minibatch gathers differ).
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
 import torch
 from torch.func import stack_module_state, vmap
 
+from ..utils.threads import one_thread
 from .artifact import MLP
+from .training import (EarlyStopping, held_out_predictions, new_mlp, regression_metrics,
+                       scaled_tensors, scaling)
 
 
 def signature(arch: dict) -> tuple:
@@ -30,70 +34,121 @@ def signature(arch: dict) -> tuple:
 
 
 def train_mlp_group(F_tr, y_tr, F_va, y_va, F_te, y_te, archs, config, device="cpu"):
-    """Train ``len(archs)`` same-shaped MLPs together; returns ``[(state, info), ...]``."""
-    from .builder import _metrics, scaling
+    """Train ``len(archs)`` same-shaped MLPs together; returns ``[(state, info), ...]``.
 
+    The steps:
+
+    1. check that every architecture has the same :func:`signature`;
+    2. :func:`_stacked_networks`: each network initialised as the one-by-one
+       trainer would (:func:`~skmdl.library.training.new_mlp`), parameters
+       stacked along a leading axis;
+    3. :func:`_fit_group`: vmapped forward and backward passes, one AdamW step
+       for all networks with their own learning rate and weight decay, and
+       per-network :class:`~skmdl.library.training.EarlyStopping` on the
+       validation MSE, keeping each network's best parameters;
+    4. :func:`_group_results`: each network's best state scored on the test split.
+
+    Runs on one torch thread (as :func:`~skmdl.library.training.train_mlp`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmdl.library.builder import TrainingConfig
+    >>> rng = np.random.default_rng(0)
+    >>> F = rng.normal(size=(90, 3)).astype(np.float32)
+    >>> y = F[:, 0] + rng.normal(0, 0.1, 90)
+    >>> arch = {"hidden": [8], "activation": "relu", "dropout": 0.0, "batch_size": 32,
+    ...         "lr": 1e-2, "weight_decay": 0.0, "torch_seed": 1}
+    >>> data = (F[:60], y[:60], F[60:75], y[60:75], F[75:], y[75:])
+    >>> results = train_mlp_group(*data, [arch, dict(arch, torch_seed=2)],
+    ...                           TrainingConfig(max_epochs=3))
+    >>> [(info["epochs"], info["batched_with"]) for state, info in results]
+    [(3, 2), (3, 2)]
+    """
     sig = {signature(a) for a in archs}
     if len(sig) != 1:
         raise ValueError(f"networks of one group must share an architecture, got {sig}")
-    t0 = time.perf_counter()
-    K = len(archs)
-    hidden, activation, dropout, bs = archs[0]["hidden"], archs[0]["activation"], \
-        archs[0]["dropout"], archs[0]["batch_size"]
-    x_mean, x_scale, y_mean, y_scale = scaling(F_tr, y_tr)
+    with one_thread():
+        t0 = time.perf_counter()
+        standardization = scaling(F_tr, y_tr)
+        params, buffers, base = _stacked_networks(F_tr.shape[1], archs, standardization, device)
+        train = scaled_tensors(base, standardization, F_tr, y_tr, device)
+        val = scaled_tensors(base, standardization, F_va, y_va, device)
+        best_params, stop = _fit_group(base, params, train, val, archs, config, device)
+        seconds = (time.perf_counter() - t0) / len(archs)
+        return _group_results(best_params, buffers, stop, F_tr.shape[1], archs, F_te, y_te,
+                              seconds)
 
-    models = []
-    for a in archs:  # same initialisation as the one-by-one trainer
-        torch.manual_seed(a["torch_seed"])
-        m = MLP(F_tr.shape[1], hidden, activation, dropout)
-        with torch.no_grad():
-            m.x_mean.copy_(torch.as_tensor(x_mean))
-            m.x_scale.copy_(torch.as_tensor(x_scale))
-            m.y_mean.fill_(y_mean)
-            m.y_scale.fill_(y_scale)
-        models.append(m.to(device))
+
+def _stacked_networks(n_in, archs, standardization, device):
+    """``(params, buffers, base)``: stacked trainable parameters, shared buffers, network 0."""
+    models = [new_mlp(n_in, a, standardization).to(device) for a in archs]
     base = models[0]
     params, _ = stack_module_state(models)
-    buffers = {k: v for k, v in base.named_buffers()}
     params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+    buffers = {k: v for k, v in base.named_buffers()}
+    return params, buffers, base
 
-    def prep(F, y):
-        X = torch.from_numpy(np.array(F, dtype=np.float32)).to(device)
-        with torch.no_grad():
-            Z = base.standardize(X)
-        t = torch.from_numpy(((np.asarray(y) - y_mean) / y_scale).astype(np.float32))
-        return Z, t.to(device)[:, None]
 
-    Z_tr, t_tr = prep(F_tr, y_tr)
-    Z_va, t_va = prep(F_va, y_va)
+def _vmapped_forward(base, dropout):
+    """``(train_fwd, eval_fwd)``: ``MLP.forward_scaled`` on a stacked parameter dict.
 
-    L = len(hidden)
-    act = base.act
-    mode = {"training": True}
+    ``train_fwd`` takes one minibatch per network and applies dropout;
+    ``eval_fwd`` takes one batch shared by all networks, without dropout.
+    """
+    n_layers, act = len(base.hidden), base.act
 
-    def fwd(p, z):  # MLP.forward_scaled, written on a parameter dict
-        for i in range(L):
+    def fwd(p, z, training):
+        for i in range(n_layers):
             z = act(z @ p[f"hidden.{i}.weight"].T + p[f"hidden.{i}.bias"])
-            z = torch.nn.functional.dropout(z, dropout, training=mode["training"])
+            z = torch.nn.functional.dropout(z, dropout, training=training)
         return z @ p["out.weight"].T + p["out.bias"]
 
-    train_fwd = vmap(fwd, in_dims=(0, 0), randomness="different")
-    eval_fwd = vmap(fwd, in_dims=(0, None), randomness="different")
+    train_fwd = vmap(lambda p, z: fwd(p, z, True), in_dims=(0, 0), randomness="different")
+    eval_fwd = vmap(lambda p, z: fwd(p, z, False), in_dims=(0, None), randomness="different")
+    return train_fwd, eval_fwd
 
-    lr = torch.tensor([a["lr"] for a in archs], device=device)
-    wd = torch.tensor([a["weight_decay"] for a in archs], device=device)
+
+class _StackedAdamW:
+    """AdamW over stacked parameters, one learning rate and weight decay per network."""
+
     b1, b2, eps = 0.9, 0.999, 1e-8
-    m1 = {k: torch.zeros_like(v) for k, v in params.items()}
-    m2 = {k: torch.zeros_like(v) for k, v in params.items()}
+
+    def __init__(self, params, archs, device):
+        self.params = params
+        self.lr = torch.tensor([a["lr"] for a in archs], device=device)
+        self.wd = torch.tensor([a["weight_decay"] for a in archs], device=device)
+        self.m1 = {k: torch.zeros_like(v) for k, v in params.items()}
+        self.m2 = {k: torch.zeros_like(v) for k, v in params.items()}
+        self.step_count = 0
+
+    @torch.no_grad()
+    def step(self, lr):
+        """One step with learning rates ``lr`` (0 for a stopped network); clears the gradients."""
+        self.step_count += 1
+        b1, b2 = self.b1, self.b2
+        c1, c2 = 1 - b1**self.step_count, 1 - b2**self.step_count
+        for k, p in self.params.items():
+            g = p.grad
+            shape = (len(lr),) + (1,) * (p.dim() - 1)
+            self.m1[k].mul_(b1).add_(g, alpha=1 - b1)
+            self.m2[k].mul_(b2).addcmul_(g, g, value=1 - b2)
+            p.mul_(1 - (lr * self.wd).view(shape))
+            p.sub_(lr.view(shape) * (self.m1[k] / c1) / ((self.m2[k] / c2).sqrt() + self.eps))
+            p.grad = None
+
+
+def _fit_group(base, params, train, val, archs, config, device):
+    """Train the stacked networks until each has stopped; ``(best_params, EarlyStopping)``."""
+    (Z_tr, t_tr), (Z_va, t_va) = train, val
+    K, bs, n = len(archs), archs[0]["batch_size"], len(Z_tr)
+    train_fwd, eval_fwd = _vmapped_forward(base, archs[0]["dropout"])
+    opt = _StackedAdamW(params, archs, device)
     gens = [torch.Generator().manual_seed(a["torch_seed"]) for a in archs]
-    n = len(Z_tr)
     huber = config.loss == "huber"
-    best = torch.full((K,), math.inf, device=device)
-    best_epoch = torch.zeros(K, dtype=torch.long)
+    stop = EarlyStopping(config.patience)
     best_params = {k: v.detach().clone() for k, v in params.items()}
-    active = torch.ones(K, dtype=torch.bool, device=device)
-    stopped_at = torch.full((K,), config.max_epochs, dtype=torch.long)
-    step = 0
+    lr = opt.lr * torch.ones(K, dtype=torch.bool, device=device)
     for epoch in range(config.max_epochs):
         perms = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(device)
         for i in range(0, n, bs):
@@ -105,51 +160,35 @@ def train_mlp_group(F_tr, y_tr, F_va, y_va, F_te, y_te, archs, config, device="c
             else:
                 loss = (out - target) ** 2
             loss.mean(dim=(1, 2)).sum().backward()       # independent per network
-            step += 1
-            with torch.no_grad():
-                lr_k = (lr * active)                      # stopped networks stay put
-                c1, c2 = 1 - b1**step, 1 - b2**step
-                for k, p in params.items():
-                    g = p.grad
-                    shape = (K,) + (1,) * (p.dim() - 1)
-                    m1[k].mul_(b1).add_(g, alpha=1 - b1)
-                    m2[k].mul_(b2).addcmul_(g, g, value=1 - b2)
-                    p.mul_(1 - (lr_k * wd).view(shape))
-                    p.sub_(lr_k.view(shape) * (m1[k] / c1) / ((m2[k] / c2).sqrt() + eps))
-                    p.grad = None
-        mode["training"] = False
+            opt.step(lr)
         with torch.no_grad():
-            val = ((eval_fwd(params, Z_va) - t_va) ** 2).mean(dim=(1, 2))
-        mode["training"] = True
-        improved = (val < best - 1e-7) & active
-        best = torch.where(improved, val, best)
-        best_epoch[improved.cpu()] = epoch
+            val_loss = ((eval_fwd(params, Z_va) - t_va) ** 2).mean(dim=(1, 2))
+        improved = torch.as_tensor(stop.update(epoch, val_loss), device=device)
         for k, p in params.items():
             best_params[k][improved] = p.detach()[improved]
-        newly_stopped = active & ~improved & ((epoch - best_epoch.to(device)) >= config.patience)
-        stopped_at[newly_stopped.cpu()] = epoch + 1
-        active &= ~newly_stopped
-        if not active.any():
+        lr = opt.lr * torch.as_tensor(stop.active, device=device)  # stopped networks stay put
+        if stop.done:
             break
-    seconds = (time.perf_counter() - t0) / K
-    X_te = torch.from_numpy(np.array(F_te, dtype=np.float32)).to(device)
+    return best_params, stop
+
+
+def _group_results(best_params, buffers, stop, n_in, archs, F_te, y_te, seconds):
+    """``[(state, info), ...]``: each network's best state and its test-split scores."""
     results = []
     for j, a in enumerate(archs):
         state = {k: v[j].detach().cpu().numpy() for k, v in best_params.items()}
         state.update({k: v.detach().cpu().numpy() for k, v in buffers.items()})
-        m = MLP(F_tr.shape[1], hidden, activation, dropout)
+        m = MLP(n_in, a["hidden"], a["activation"], a["dropout"])
         m.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
-        m.eval()
-        with torch.no_grad():
-            pred = m(X_te.cpu())[:, 0].numpy().astype(np.float64)
+        pred = held_out_predictions(m, F_te)
         info = {
-            "metrics": _metrics(np.asarray(y_te, dtype=np.float64), pred),
-            "epochs": int(min(stopped_at[j].item(), epoch + 1)),
-            "best_epoch": int(best_epoch[j].item()) + 1,
-            "val_mse_scaled": float(best[j].item()),
+            "metrics": regression_metrics(np.asarray(y_te, dtype=np.float64), pred),
+            "epochs": int(stop.epochs[j]),
+            "best_epoch": int(stop.best_epoch[j]) + 1,
+            "val_mse_scaled": float(stop.best[j].item()),
             "train_seconds": seconds,
             "n_params": int(sum(p.numel() for p in m.parameters())),
-            "batched_with": K,
+            "batched_with": len(archs),
         }
         results.append((state, info))
     return results

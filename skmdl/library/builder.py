@@ -17,6 +17,10 @@ Properties of a build:
   killed at any point (even ``kill -9``) is completed by running it again.
 * **Parallel**: joblib (``n_jobs``) or a ``dask.distributed`` client
   (``client=``) train the models; data are featurized once per task.
+
+Here: the search space (:class:`TrainingConfig`, :func:`draw_architecture`) and
+the build itself. A task's data: :mod:`skmdl.library.tasks`; training one
+network: :mod:`skmdl.library.training`; a group at once: :mod:`skmdl.library.batched`.
 """
 
 from __future__ import annotations
@@ -33,53 +37,22 @@ import numpy as np
 from .. import __version__
 from ..utils.optional import import_optional
 from .artifact import ACTIVATIONS, CARD, WEIGHTS, MLP, descriptor_spec, write_artifact
+from .batched import signature, train_mlp_group
 from .library import INDEX, index_entry, write_index
+from .tasks import SourceTask, prepare_task
+from .training import scaling, train_mlp
+
+# SourceTask, prepare_task, scaling and train_mlp live in .tasks and .training; they
+# stay importable from here, where they were first.
+__all__ = ["BENCHMARK_TARGETS", "SourceTask", "TrainingConfig", "build", "config_as_dict",
+           "descriptor_name", "draw_architecture", "model_seed", "prepare_task", "scaling",
+           "train_mlp"]
 
 #: Training sets used as transfer *targets* in skmdl's benchmarks: never sources.
 BENCHMARK_TARGETS = (
     "matbench_steels", "matbench_expt_gap", "matbench_expt_is_metal", "matbench_glass",
     "matbench_jdft2d", "matbench_phonons", "aflow_agl_thermal_conductivity_300k",
 )
-
-
-@dataclass
-class SourceTask:
-    """A source property: where its data come from and how they are cleaned.
-
-    Parameters
-    ----------
-    task : str
-        Data set name (``skmdl.datasets.load_task``), or any name when ``X``
-        and ``y`` are given to :func:`build` directly.
-    property : str
-        Name of the source property, unique in a library (e.g. ``"band gap (OQMD)"``).
-    quantity : str
-        The physical quantity without provenance (``"band gap"``), so that
-        transfer can exclude sources of the same quantity as its target.
-    unit : str
-    kind : str
-        ``"inorganic"``, ``"structure"``, ``"molecule"`` or ``"polymer"``.
-    bounds : (float or None, float or None)
-        Cleaning rule: rows with targets outside ``[low, high]`` are dropped
-        (in addition to non-finite targets and unparsable inputs).
-    source : str
-        Attribution / licence of the data.
-    """
-
-    task: str
-    property: str
-    quantity: str
-    unit: str
-    kind: str = "inorganic"
-    bounds: tuple = (None, None)
-    source: str = ""
-
-    def cleaning_rule(self) -> str:
-        lo, hi = self.bounds
-        parts = ["drop rows with a non-finite target or an input the featurizer cannot parse"]
-        if lo is not None or hi is not None:
-            parts.append(f"drop rows with target outside [{lo}, {hi}] {self.unit}")
-        return "; ".join(parts)
 
 
 @dataclass
@@ -123,213 +96,58 @@ def draw_architecture(ss: np.random.SeedSequence, config: TrainingConfig) -> dic
     }
 
 
-def _metrics(y, pred) -> dict:
-    err = pred - y
-    ss_tot = float(((y - y.mean()) ** 2).sum())
-    return {
-        "mae": float(np.abs(err).mean()),
-        "rmse": float(np.sqrt((err**2).mean())),
-        "r2": float(1 - (err**2).sum() / ss_tot) if ss_tot > 0 else float("nan"),
-        "n": int(len(y)),
-    }
-
-
-def scaling(F_tr, y_tr):
-    """Input and output standardization of a training set: (x_mean, x_scale, y_mean, y_scale).
-
-    NaN-only or constant inputs get mean 0 / scale 1; a constant target scale 1.
-    """
-    x_mean = np.nanmean(F_tr, axis=0)
-    x_scale = np.nanstd(F_tr, axis=0)
-    x_mean = np.where(np.isfinite(x_mean), x_mean, 0.0)
-    x_scale = np.where(np.isfinite(x_scale) & (x_scale > 1e-12), x_scale, 1.0)
-    return x_mean, x_scale, float(np.mean(y_tr)), float(np.std(y_tr)) or 1.0
-
-
-def train_mlp(F_tr, y_tr, F_va, y_va, F_te, y_te, arch: dict, config: TrainingConfig,
-              device: str = "cpu"):
-    """Train one MLP; returns ``(state_dict as numpy arrays, info dict)``.
-
-    One torch thread and a private generator make the result depend only on
-    the inputs and ``arch["torch_seed"]``.
-    """
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        t0 = time.perf_counter()
-        torch.manual_seed(arch["torch_seed"])
-        gen = torch.Generator().manual_seed(arch["torch_seed"])
-        x_mean, x_scale, y_mean, y_scale = scaling(F_tr, y_tr)
-        model = MLP(F_tr.shape[1], arch["hidden"], arch["activation"], arch["dropout"])
-        with torch.no_grad():
-            model.x_mean.copy_(torch.as_tensor(x_mean))
-            model.x_scale.copy_(torch.as_tensor(x_scale))
-            model.y_mean.fill_(y_mean)
-            model.y_scale.fill_(y_scale)
-        model.to(device)
-
-        def prep(F, y):
-            X = torch.from_numpy(np.array(F, dtype=np.float32)).to(device)  # copy: F may be a read-only memmap
-            with torch.no_grad():
-                Z = model.standardize(X)
-            t = torch.as_tensor(((np.asarray(y) - y_mean) / y_scale).astype(np.float32),
-                                device=device)[:, None]
-            return Z, t
-
-        Z_tr, t_tr = prep(F_tr, y_tr)
-        Z_va, t_va = prep(F_va, y_va)
-        loss_fn = torch.nn.HuberLoss() if config.loss == "huber" else torch.nn.MSELoss()
-        opt = torch.optim.AdamW(model.parameters(), lr=arch["lr"],
-                                weight_decay=arch["weight_decay"])
-        n, bs = len(Z_tr), arch["batch_size"]
-        best, best_state, best_epoch, epoch = math.inf, None, 0, 0
-        for epoch in range(config.max_epochs):
-            model.train()
-            perm = torch.randperm(n, generator=gen).to(device)
-            for i in range(0, n, bs):
-                idx = perm[i:i + bs]
-                opt.zero_grad()
-                loss = loss_fn(model.forward_scaled(Z_tr[idx]), t_tr[idx])
-                loss.backward()
-                opt.step()
-            model.eval()
-            with torch.no_grad():
-                val = float(torch.nn.functional.mse_loss(model.forward_scaled(Z_va), t_va))
-            if val < best - 1e-7:
-                best, best_epoch = val, epoch
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            elif epoch - best_epoch >= config.patience:
-                break
-        model.load_state_dict(best_state)
-        model.eval()
-        with torch.no_grad():
-            pred = model(torch.as_tensor(np.asarray(F_te, dtype=np.float32), device=device))
-        pred = pred.cpu().numpy()[:, 0].astype(np.float64)
-        state = {k: v.cpu().numpy() for k, v in model.state_dict().items()}
-        info = {
-            "metrics": _metrics(np.asarray(y_te, dtype=np.float64), pred),
-            "epochs": epoch + 1,
-            "best_epoch": best_epoch + 1,
-            "val_mse_scaled": best,
-            "train_seconds": time.perf_counter() - t0,
-            "n_params": int(sum(p.numel() for p in model.parameters())),
-        }
-        return state, info
-    finally:
-        torch.set_num_threads(threads)
-
-
 def _train_job(data, arch, config, device):
     return train_mlp(*data, arch, config, device)
 
 
-# ------------------------------------------------------------------ data
-
-def _sha256_of_file(path) -> str:
-    from .artifact import sha256_file
-
-    return sha256_file(path)
-
-
-def prepare_task(source: SourceTask, featurizer, seed: int, config: TrainingConfig,
-                 X=None, y=None, split=None):
-    """Load (unless given), clean, featurize and split one source task.
-
-    Returns
-    -------
-    data : tuple (F_tr, y_tr, F_va, y_va, F_te, y_te)
-    provenance : dict for the model card
-    """
-    from sklearn.base import clone
-
-    data_sha = None
-    if X is None:
-        from ..datasets import load_task, task_path
-
-        X, y, split = load_task(source.task, return_split=True)
-        data_sha = _sha256_of_file(task_path(source.task))
-    X = list(X)
-    y = np.asarray(y, dtype=np.float64)
-    split = None if split is None else np.asarray(split, dtype=object)
-    n_raw = len(y)
-    f = clone(featurizer).set_params(errors="nan")
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        F = f.fit().transform(X).astype(np.float32)
-    keep = np.isfinite(y) & ~np.isnan(F).all(axis=1)
-    lo, hi = source.bounds
-    if lo is not None:
-        keep &= y >= lo
-    if hi is not None:
-        keep &= y <= hi
-    F, y = F[keep], y[keep]
-    rng = np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(source.task.encode())]))
-    if split is not None and set(np.unique(split[keep])) >= {"train", "val", "test"}:
-        split = split[keep]
-        split_rule = "published split column (train/val/test)"
-    else:
-        u = rng.random(len(y))
-        split = np.where(u < config.test_fraction, "test",
-                         np.where(u < config.test_fraction + config.val_fraction, "val", "train"))
-        split_rule = (f"random {1 - config.val_fraction - config.test_fraction:.0%}/"
-                      f"{config.val_fraction:.0%}/{config.test_fraction:.0%} train/val/test")
-    tr = np.flatnonzero(split == "train")
-    if config.max_train is not None and len(tr) > config.max_train:
-        tr = np.sort(rng.choice(tr, size=config.max_train, replace=False))
-        split_rule += f"; training rows subsampled to {config.max_train}"
-    va, te = np.flatnonzero(split == "val"), np.flatnonzero(split == "test")
-    data = (F[tr], y[tr], F[va], y[va], F[te], y[te])
-    provenance = {
-        "dataset": source.task,
-        "dataset_sha256": data_sha,
-        "n_raw": n_raw,
-        "n_clean": int(keep.sum()),
-        "cleaning": source.cleaning_rule(),
-        "split": split_rule,
-        "n_train": int(len(tr)),
-        "n_val": int(len(va)),
-        "n_test": int(len(te)),
-    }
-    return data, provenance
-
-
 # ------------------------------------------------------------------ build
 
-def _existing(models_dir: Path) -> set:
-    if not models_dir.is_dir():
-        return set()
-    return {p.name for p in models_dir.iterdir()
-            if p.is_dir() and not p.name.startswith(".")
-            and (p / CARD).is_file() and (p / WEIGHTS).is_file()}
+class _Library:
+    """The library folder a build writes: its models, index rows and what was trained."""
 
+    def __init__(self, root: Path, name: str):
+        self.root, self.name = root, name
+        self.models_dir = root / "models"
+        self.entries, self.present, self.trained, self.skipped = {}, set(), [], []
 
-def _cleanup_temporaries(models_dir: Path) -> None:
-    import shutil
+    @classmethod
+    def open(cls, root: Path, name: str) -> "_Library":
+        """The folder (created), cleaned of temporaries, with the models already in it."""
+        import shutil
 
-    if models_dir.is_dir():
-        for p in models_dir.iterdir():
-            if p.name.startswith(".") and p.name.endswith(".tmp"):
+        lib = cls(root, name)
+        lib.models_dir.mkdir(parents=True, exist_ok=True)
+        for p in lib.models_dir.iterdir():
+            if p.name.startswith(".") and p.name.endswith(".tmp"):  # left by a killed build
                 shutil.rmtree(p, ignore_errors=True)
+        lib.present = {p.name for p in lib.models_dir.iterdir()
+                       if p.is_dir() and not p.name.startswith(".")
+                       and (p / CARD).is_file() and (p / WEIGHTS).is_file()}
+        lib.entries = lib._earlier_entries()
+        return lib
 
+    def _earlier_entries(self) -> dict:
+        """Index rows of the artifacts present; rows of an earlier index are reused."""
+        old = {}
+        if (self.root / INDEX).is_file():
+            try:
+                with open(self.root / INDEX) as fh:
+                    old = {e["id"]: e for e in json.load(fh).get("models", [])}
+            except (ValueError, KeyError):
+                old = {}
+        return {model_id: old.get(model_id) or index_entry(self.root, f"models/{model_id}")
+                for model_id in self.present}
 
-def _load_index_entries(root: Path, present: set) -> dict:
-    """Index rows of the artifacts present; rows of an earlier index are reused."""
-    old = {}
-    if (root / INDEX).is_file():
-        try:
-            with open(root / INDEX) as fh:
-                old = {e["id"]: e for e in json.load(fh).get("models", [])}
-        except (ValueError, KeyError):
-            old = {}
-    entries = {}
-    for model_id in present:
-        e = old.get(model_id)
-        entries[model_id] = e if e is not None else index_entry(root, f"models/{model_id}")
-    return entries
+    def add(self, model_id, module, card) -> None:
+        """Write one artifact and its index row (the index itself every 10 models)."""
+        hashes = write_artifact(self.models_dir / model_id, module, card)
+        self.entries[model_id] = index_entry(self.root, f"models/{model_id}", hashes)
+        self.trained.append(model_id)
+        if len(self.trained) % 10 == 0:
+            self.write_index()
+
+    def write_index(self) -> None:
+        write_index(self.root, list(self.entries.values()), self.name)
 
 
 def build(sources, out_dir, featurizer=None, n_models=5, seed=0, config=None, n_jobs=1,
@@ -374,7 +192,24 @@ def build(sources, out_dir, featurizer=None, n_models=5, seed=0, config=None, n_
     -------
     dict with ``trained`` (ids trained now), ``skipped`` (ids already present)
     and ``seconds``.
+
+    Notes
+    -----
+    The steps:
+
+    1. refuse a source whose task is in ``excluded``;
+    2. :meth:`_Library.open`: remove the temporary folders a killed build left,
+       find the models already there and reuse their index rows;
+    3. per source task with models missing: prepare its data once
+       (:func:`~skmdl.library.tasks.prepare_task`), draw the missing models'
+       architectures (:func:`_group_architecture`), train them in-process, on
+       joblib workers or on dask (:func:`_run_jobs`), and write each artifact
+       with its card (:func:`_card`) and index row (:meth:`_Library.add`; the
+       index is rewritten every 10 models and after each task);
+    4. write the final index.
     """
+    from tqdm.auto import tqdm
+
     from ..descriptors import CompositionFeaturizer
 
     t_start = time.perf_counter()
@@ -383,56 +218,33 @@ def build(sources, out_dir, featurizer=None, n_models=5, seed=0, config=None, n_
     bad = [s.task for s in sources if s.task in set(excluded)]
     if bad:
         raise ValueError(f"{bad} are benchmark targets and cannot be source tasks")
-    root = Path(out_dir)
-    models_dir = root / "models"
-    models_dir.mkdir(parents=True, exist_ok=True)
-    _cleanup_temporaries(models_dir)
-    present = _existing(models_dir)
-    entries = _load_index_entries(root, present)
-    spec = descriptor_spec(featurizer)
-    spec["name"] = descriptor_name(featurizer)
-    trained, skipped = [], []
-
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(sources) * n_models, desc="source models", unit="model")
-
-    for source in sources:
-        ids = [f"{source.task}-{k:03d}" for k in range(n_models)]
-        todo = [k for k, i in enumerate(ids) if i not in present]
-        skipped += [i for i in ids if i in present]
-        if bar is not None:
+    library = _Library.open(Path(out_dir), name)
+    spec = dict(descriptor_spec(featurizer), name=descriptor_name(featurizer))
+    jobs = {"config": config, "device": device, "n_jobs": n_jobs, "client": client,
+            "batched": group_size > 1}
+    with tqdm(total=len(sources) * n_models, desc="source models", unit="model",
+              disable=not progress) as bar:
+        for source in sources:
+            ids = [f"{source.task}-{k:03d}" for k in range(n_models)]
+            todo = [k for k, i in enumerate(ids) if i not in library.present]
+            library.skipped += [i for i in ids if i in library.present]
             bar.update(n_models - len(todo))
-        if not todo:
-            continue
-        given = None if data is None else data.get(source.task)
-        if given is not None:
-            X, y, *rest = given
-            task_data, provenance = prepare_task(source, featurizer, seed, config, X, y,
-                                                 rest[0] if rest else None)
-        else:
-            task_data, provenance = prepare_task(source, featurizer, seed, config)
-        archs = {k: _group_architecture(seed, source.task, k, config, group_size) for k in todo}
-        for k, (state, info) in _run_jobs(task_data, archs, config, device, n_jobs, client,
-                                          group_size > 1):
-            model_id = ids[k]
-            card = _card(model_id, source, spec, archs[k], info, provenance, seed, k, config,
-                         excluded)
-            module = _module_from_state(state, archs[k], task_data[0].shape[1])
-            hashes = write_artifact(models_dir / model_id, module, card)
-            entries[model_id] = index_entry(root, f"models/{model_id}", hashes)
-            trained.append(model_id)
-            if len(trained) % 10 == 0:
-                write_index(root, list(entries.values()), name)
-            if bar is not None:
-                bar.update(1)
-        write_index(root, list(entries.values()), name)
-    if bar is not None:
-        bar.close()
-    write_index(root, list(entries.values()), name)
-    return {"trained": trained, "skipped": skipped, "seconds": time.perf_counter() - t_start}
+            if todo:
+                given = None if data is None else data.get(source.task)
+                task_data, provenance = prepare_task(source, featurizer, seed, config,
+                                                     *(given or ()))
+                archs = {k: _group_architecture(seed, source.task, k, config, group_size)
+                         for k in todo}
+                for k, (state, info) in _run_jobs(task_data, archs, **jobs):
+                    card = _card(ids[k], source, spec, archs[k], info, provenance, seed, k,
+                                 config, excluded)
+                    module = _module_from_state(state, archs[k], task_data[0].shape[1])
+                    library.add(ids[k], module, card)
+                    bar.update(1)
+                library.write_index()
+    library.write_index()
+    return {"trained": library.trained, "skipped": library.skipped,
+            "seconds": time.perf_counter() - t_start}
 
 
 def _group_architecture(seed, task, k, config, group_size):
@@ -446,23 +258,12 @@ def _group_architecture(seed, task, k, config, group_size):
 
 
 def _train_group_job(data, archs, config, device):
-    import torch
-
-    from .batched import train_mlp_group
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as train_mlp: results independent of the worker
-    try:
-        return train_mlp_group(*data, archs, config, device)
-    finally:
-        torch.set_num_threads(threads)
+    return train_mlp_group(*data, archs, config, device)
 
 
 def _run_jobs(task_data, archs, config, device, n_jobs, client, batched=False):
     """Yield ``(k, (state, info))`` as models finish."""
     if batched:
-        from .batched import signature
-
         groups: dict = {}
         for k, arch in archs.items():
             groups.setdefault(signature(arch), []).append(k)
