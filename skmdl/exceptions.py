@@ -30,7 +30,7 @@ Examples
 from __future__ import annotations
 
 __all__ = ["FeaturizationWarning", "FormulaError", "InvalidInputError", "MoleculeError",
-           "StructureError"]
+           "StructureError", "UnknownModelError"]
 
 
 class InvalidInputError(ValueError):
@@ -144,6 +144,38 @@ class StructureError(InvalidInputError):
     ...     print(exc.row, exc.reason)
     0 no such file: 'no/such/file.cif'
     """
+
+
+class UnknownModelError(KeyError):
+    """A model id that is not in the model library.
+
+    Parameters
+    ----------
+    message : str
+        Names the id and the library (and, where one is close, the id meant).
+    model_id : str, default=None
+        The id asked for.
+
+    Attributes
+    ----------
+    model_id : str or None
+
+    Examples
+    --------
+    >>> exc = UnknownModelError("no model 'mp_gap-999' in the library", model_id="mp_gap-999")
+    >>> exc.model_id, isinstance(exc, KeyError)
+    ('mp_gap-999', True)
+    """
+
+    def __init__(self, message, model_id=None):
+        self.model_id = model_id
+        super().__init__(message)
+
+    def __str__(self) -> str:  # KeyError's own str() quotes the message
+        return str(self.args[0]) if self.args else ""
+
+    def __reduce__(self):
+        return type(self), (self.args[0] if self.args else "", self.model_id)
 
 
 class FeaturizationWarning(UserWarning):

@@ -5,7 +5,18 @@ Commands: ``demo``, ``featurize`` (descriptors of a table column),
 ``csp`` (crystal structure prediction) and ``library`` (list, search, info,
 verify, build, catalogue). Outputs are written atomically; bad input ends a
 command with exit code 2 and one line ``skmdl <command>: error: ...`` on
-stderr (see :mod:`skmdl.cli._io`).
+stderr (see :func:`main`); any other exception is a bug and shows its
+traceback.
+
+Examples
+--------
+>>> from skmdl.cli import main
+>>> main(["library", "info", "no-such-model"])  # doctest: +SKIP
+skmdl library info: error: no model 'no-such-model' in ModelLibrary(...)
+2
+>>> build_parser().parse_args(["featurize", "in.csv", "out.csv"]).featurizer
+'composition'
+
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ import argparse
 import sys
 import warnings
 
+from ..exceptions import InvalidInputError, UnknownModelError
 from ._io import InputError, one_line
 
 #: exit code of a command stopped by bad input (argparse uses 2 for bad arguments too)
@@ -117,14 +129,46 @@ def _print_warnings(caught, name, limit=5) -> None:
         print(f"skmdl {name}: warning: ... and {len(seen) - limit} more", file=sys.stderr)
 
 
+#: input errors of modules the command line does not import itself (importing
+#: skmdl.library.artifact would import torch for every command): (module, class)
+_LAZY_INPUT_ERRORS = (
+    ("skmdl.library.artifact", "ArtifactIntegrityError"),  # a corrupt library or model folder
+    ("sklearn.utils._param_validation", "InvalidParameterError"),  # an option's value refused
+    ("skmdl.csp.shotgun", "NoCandidatesError"),  # a formula no generator can build
+)
+
+
 def _is_input_error(exc) -> bool:
-    """Errors that report bad input (files, values, model folders), not bugs."""
-    types = (InputError, ValueError, OSError, KeyError, ImportError)
-    # checked only once loaded: importing it would import torch for every command
-    artifact = sys.modules.get("skmdl.library.artifact")
-    if artifact is not None:
-        types += (artifact.ArtifactIntegrityError,)
-    return isinstance(exc, types)
+    """Whether ``exc`` reports bad input, which ends a command with one line and exit code 2.
+
+    Input errors are the command line's :class:`~skmdl.cli._io.InputError`, a bad
+    input item (:class:`~skmdl.exceptions.InvalidInputError`, e.g. a formula),
+    an unknown model id (:class:`~skmdl.exceptions.UnknownModelError`), file
+    system errors (``OSError``: a missing file, a folder without write
+    permission), a missing optional package, a corrupt library or model folder,
+    and an option value an estimator's parameter validation refuses. Anything
+    else (a ``KeyError``, ``TypeError`` or plain ``ValueError`` from skmdl's own
+    code) is a bug: its traceback is shown.
+    """
+    if isinstance(exc, (InputError, InvalidInputError, UnknownModelError, OSError)):
+        return True
+    if isinstance(exc, ImportError):
+        return _is_missing_package(exc)
+    for module, name in _LAZY_INPUT_ERRORS:
+        cls = getattr(sys.modules.get(module), name, None)
+        if cls is not None and isinstance(exc, cls):
+            return True
+    return False
+
+
+def _is_missing_package(exc) -> bool:
+    """A third-party package that is not installed (not a broken import inside skmdl)."""
+    from ..utils.optional import EXTRAS
+
+    top = (exc.name or "").split(".")[0]
+    if isinstance(exc, ModuleNotFoundError):
+        return bool(top) and top != "skmdl"
+    return top in EXTRAS  # import_optional's ImportError naming the extra to install
 
 
 def main(argv=None) -> int:

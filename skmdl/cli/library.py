@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ..utils.optional import import_optional
-from ._io import InputError
+from ._io import InputError, one_line
 
 _LIST_COLUMNS = ["id", "property", "unit", "kind", "n_train", "mae", "r2"]
 
@@ -72,7 +72,14 @@ def run_search(args) -> int:
 
 
 def run_info(args) -> int:
-    print(json.dumps(_library(args).card(args.model_id), indent=1, sort_keys=True))
+    lib = _library(args)
+    try:
+        card = lib.card(args.model_id)
+    except KeyError as exc:
+        if args.model_id in lib:  # the id is there: a bug, not the user's input
+            raise
+        raise InputError(one_line(exc)) from None
+    print(json.dumps(card, indent=1, sort_keys=True))
     return 0
 
 

@@ -138,7 +138,7 @@ class RadialDistributionFeaturizer(_NeighborFeaturizer):
                 raise ValueError("X is required to learn the elements (or pass elements=)")
             zs = {int(z) for s in self._structures_for_fit(X) for z in atomic_numbers(s)} - {0}
             if not zs:
-                raise ValueError("no structure of X could be read; cannot learn the elements")
+                raise StructureError("no structure of X could be read; cannot learn the elements")
         self.elements_ = [ELEMENTS[z - 1] for z in sorted(zs)]
         n = len(self.elements_)
         a, b = np.triu_indices(n)
