@@ -104,7 +104,7 @@ EXAMPLES = [
 #: builds with keyword arguments; each is tested where that tool is.
 ADAPTERS = {
     "skmdl.transfer.automl.TransferLearner":  # FLAML builds it as (task, **config)
-        "tests/test_automl.py",
+        "tests/transfer/test_automl.py",
 }
 
 
