@@ -122,12 +122,11 @@ class MoleculeError(InvalidInputError):
 
     Examples
     --------
-    >>> from skmdl.descriptors import parse_molecule
-    >>> try:
-    ...     parse_molecule("C(")
-    ... except MoleculeError as exc:
-    ...     print(exc)
-    RDKit cannot parse this SMILES
+    >>> from skmdl.descriptors import MorganFingerprint
+    >>> MorganFingerprint(n_bits=8).fit().transform(["CCO", "C("])
+    Traceback (most recent call last):
+    ...
+    skmdl.exceptions.MoleculeError: cannot featurize SMILES 'C(' (row 1): RDKit cannot parse this SMILES
     """
 
 

@@ -20,7 +20,7 @@ Examples
 ...         return self
 ...     def _featurize_chunk(self, items):
 ...         bad = {k: "empty" for k, it in enumerate(items) if not it}
-...         return np.array([[len(it) or np.nan] for it in items]), bad
+...         return np.array([[len(it) or np.nan] for it in items], dtype=float), bad
 >>> Length().fit().transform(["ab", "abc", "ab"]).tolist()
 [[2.0], [3.0], [2.0]]
 >>> Length().fit().transform(["ab", ""])
