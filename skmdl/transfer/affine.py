@@ -96,6 +96,17 @@ class AffineTransferRegressor(MaterialsInputMixin, RegressorMixin, BaseEstimator
         descriptor kernel features).
     objective_ : list of float
         Training objective after each round (non-increasing).
+    n_iter_ : int
+        Block-relaxation rounds run.
+    source_models_ : SourceModels
+        The source networks of ``sources`` with their featurizers, loaded from
+        ``library``.
+    descriptors_ : transformer or None
+        The fitted clone of ``descriptors`` when it is a transformer, else ``None``.
+
+    See Also
+    --------
+    TransferRegressor : shotgun transfer (screened sources, one head each).
 
     Examples
     --------
@@ -141,20 +152,21 @@ class AffineTransferRegressor(MaterialsInputMixin, RegressorMixin, BaseEstimator
         """(s, x): source representation and raw descriptors of the inputs."""
         import torch
 
-        F = self._models.features(X)
+        sm = self.source_models_
+        F = sm.features(X)
         if self.source_features == "hidden":
-            S = np.hstack([self._models.hidden(i, F, [-1]) for i in self._models.ids])
+            S = np.hstack([sm.hidden(i, F, [-1]) for i in sm.ids])
         else:
             cols = []
-            for i in self._models.ids:
-                Fi = torch.as_tensor(F[self._models.spec_of[i]], dtype=torch.float32)
+            for i in sm.ids:
+                Fi = torch.as_tensor(F[sm.spec_of[i]], dtype=torch.float32)
                 with torch.no_grad():
-                    cols.append(self._models.modules[i](Fi).numpy()[:, 0])
+                    cols.append(sm.modules[i](Fi).numpy()[:, 0])
             S = np.column_stack(cols)
-        if self._descriptors is not None:
-            D = np.asarray(self._descriptors.transform(X), dtype=np.float64)
+        if self.descriptors_ is not None:
+            D = np.asarray(self.descriptors_.transform(X), dtype=np.float64)
         else:
-            D = F[self._models.spec_of[self._models.ids[0]]]
+            D = F[sm.spec_of[sm.ids[0]]]
         return S.astype(np.float64), D.astype(np.float64)
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -167,10 +179,10 @@ class AffineTransferRegressor(MaterialsInputMixin, RegressorMixin, BaseEstimator
         if not len(self.sources):
             raise ValueError("AffineTransferRegressor needs at least one source model id")
         rs = check_random_state(self.random_state)
-        self._models = SourceModels(resolve_library(self.library), list(self.sources))
-        self._descriptors = None
+        self.source_models_ = SourceModels(resolve_library(self.library), list(self.sources))
+        self.descriptors_ = None
         if not isinstance(self.descriptors, str):
-            self._descriptors = clone(self.descriptors).fit(X, y)
+            self.descriptors_ = clone(self.descriptors).fit(X, y)
         S, D = self._representations(X)
         self._y_mean, self._y_scale = float(y.mean()), float(y.std()) or 1.0
         t = (y - self._y_mean) / self._y_scale

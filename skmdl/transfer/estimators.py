@@ -31,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..library.library import ModelLibrary
 from ..utils._base import MaterialsInputMixin
+from .conformal import scaled_interval
 from .featurizer import SourceModels, as_layers, resolve_library
 
 
@@ -78,17 +79,13 @@ class _TransferBase(MaterialsInputMixin, BaseEstimator):
         "exclude_quantities": [list, tuple],
         "screening_cv": [Interval(Integral, 2, None, closed="left"),
                          HasMethods(["split", "get_n_splits"])],
-        "calibration_cv": [None, Interval(Integral, 2, None, closed="left")],
-        "mode": [StrOptions({"frozen", "finetune"})],
-        "finetune_params": [None, dict],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
     }
 
     def __init__(self, sources="auto", library=None, n_sources=5, layers=(-1,), head=None,
                  descriptors="source", kind="inorganic", exclude_tasks=(),
-                 exclude_quantities=(), screening_cv=5, calibration_cv=5, mode="frozen",
-                 finetune_params=None, n_jobs=None, random_state=None):
+                 exclude_quantities=(), screening_cv=5, n_jobs=None, random_state=None):
         self.sources = sources
         self.library = library
         self.n_sources = n_sources
@@ -99,9 +96,6 @@ class _TransferBase(MaterialsInputMixin, BaseEstimator):
         self.exclude_tasks = exclude_tasks
         self.exclude_quantities = exclude_quantities
         self.screening_cv = screening_cv
-        self.calibration_cv = calibration_cv
-        self.mode = mode
-        self.finetune_params = finetune_params
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -121,16 +115,16 @@ class _TransferBase(MaterialsInputMixin, BaseEstimator):
 
     def _raw_features(self, X):
         """Source descriptors per spec, plus the user's descriptors under key None."""
-        F = self._models.features(X)
-        if self._descriptors is not None:
-            F[None] = np.asarray(self._descriptors.transform(X), dtype=np.float32)
+        F = self.source_models_.features(X)
+        if self.descriptors_ is not None:
+            F[None] = np.asarray(self.descriptors_.transform(X), dtype=np.float32)
         return F
 
     def _design(self, F_by_spec, model_id):
-        H = self._models.hidden(model_id, F_by_spec, self._layers)
+        H = self.source_models_.hidden(model_id, F_by_spec, self.layers_)
         if self.descriptors == "none":
             return H
-        key = None if self._descriptors is not None else self._models.spec_of[model_id]
+        key = None if self.descriptors_ is not None else self.source_models_.spec_of[model_id]
         return np.hstack([F_by_spec[key], H])
 
     def _seed(self):
@@ -148,11 +142,11 @@ class _TransferBase(MaterialsInputMixin, BaseEstimator):
         y = self._validate_target(X, y)
         lib = resolve_library(self.library)
         ids = self._candidates(lib)
-        self._layers = as_layers(self.layers)
-        self._models = SourceModels(lib, ids, n_jobs=None)
-        self._descriptors = None
+        self.layers_ = as_layers(self.layers)
+        self.source_models_ = SourceModels(lib, ids, n_jobs=None)
+        self.descriptors_ = None
         if not isinstance(self.descriptors, str):
-            self._descriptors = clone(self.descriptors).fit(X, y)
+            self.descriptors_ = clone(self.descriptors).fit(X, y)
         F = self._raw_features(X)
         seed = self._seed()
 
@@ -164,7 +158,7 @@ class _TransferBase(MaterialsInputMixin, BaseEstimator):
             if isinstance(cv, Integral):
                 cv = self._cv(cv, y, seed)
             losses = Parallel(n_jobs=self.n_jobs)(
-                delayed(self._screen_loss)(self._models.hidden(i, F, self._layers), y, cv)
+                delayed(self._screen_loss)(self.source_models_.hidden(i, F, self.layers_), y, cv)
                 for i in ids
             )
         else:
@@ -172,8 +166,8 @@ class _TransferBase(MaterialsInputMixin, BaseEstimator):
         self.screening_ = pd.DataFrame({"id": ids, self._screen_column: losses}).sort_values(
             self._screen_column, kind="stable").reset_index(drop=True)
         self.sources_ = self.screening_["id"][: self.n_sources].tolist()
-        # keep only the chosen sources (smaller pickles)
-        self._models = self._models.subset(self.sources_)
+        # keep only the chosen sources (smaller pickles and saved models)
+        self.source_models_ = self.source_models_.subset(self.sources_)
 
         # 2. one head per kept source
         designs = [self._member_design(F, i) for i in self.sources_]
@@ -190,14 +184,14 @@ class _TransferBase(MaterialsInputMixin, BaseEstimator):
         if getattr(self, "mode", "frozen") == "finetune":
             from .finetune import SourceFineTuner
 
-            return SourceFineTuner(module=self._models.modules[model_id], random_state=seed,
-                                   **(self.finetune_params or {}))
+            return SourceFineTuner(module=self.source_models_.modules[model_id],
+                                   random_state=seed, **(self.finetune_params or {}))
         return self.head if self.head is not None else self._default_head(seed)
 
     def _member_design(self, F_by_spec, model_id):
         """Input matrix of one ensemble member."""
         if getattr(self, "mode", "frozen") == "finetune":  # the network's own descriptors
-            return F_by_spec[self._models.spec_of[model_id]]
+            return F_by_spec[self.source_models_.spec_of[model_id]]
         return self._design(F_by_spec, model_id)
 
     def _after_fit(self, heads, designs, y, seed):
@@ -260,9 +254,27 @@ class TransferRegressor(RegressorMixin, _TransferBase):
         The kept source model ids, best first.
     screening_ : pandas.DataFrame
         Candidate ids with their inner-CV MAE, sorted.
-    estimators_ : list of fitted heads, one per kept source.
-    calibration_scores_ : ndarray
-        Cross-validated normalized residuals (for intervals).
+    estimators_ : list of fitted estimators
+        One fitted clone of ``head`` per kept source (a
+        :class:`~skmdl.transfer.finetune.SourceFineTuner` in fine-tuning mode).
+    source_models_ : SourceModels
+        The kept source networks with their featurizers, loaded from
+        ``library``; ``source_models_.ids == sources_``.
+    layers_ : list
+        ``layers`` as a list of hidden-layer indices and/or ``"output"``.
+    descriptors_ : transformer or None
+        The fitted clone of ``descriptors`` when it is a transformer, else ``None``.
+    calibration_scores_ : ndarray or None
+        Cross-validated normalized residuals ``|y - mean| / max(std, sd_floor_)``
+        (for intervals); ``None`` without calibration.
+    sd_floor_ : float or None
+        Lower bound of the ensemble spread in the interval half-widths: a tenth
+        of the median cross-validated spread; ``None`` without calibration.
+
+    See Also
+    --------
+    TransferClassifier : the same recipe for class labels.
+    skmdl.transfer.saving.save_model : write the fitted estimator as safe files.
 
     Examples
     --------
@@ -276,7 +288,26 @@ class TransferRegressor(RegressorMixin, _TransferBase):
     >>> mean.shape, std.shape
     ((5,), (5,))
     """
+
+    _parameter_constraints = {
+        **_TransferBase._parameter_constraints,
+        "calibration_cv": [None, Interval(Integral, 2, None, closed="left")],
+        "mode": [StrOptions({"frozen", "finetune"})],
+        "finetune_params": [None, dict],
+    }
     _screen_column = "cv_mae"
+
+    def __init__(self, sources="auto", library=None, n_sources=5, layers=(-1,), head=None,
+                 descriptors="source", kind="inorganic", exclude_tasks=(),
+                 exclude_quantities=(), screening_cv=5, calibration_cv=5, mode="frozen",
+                 finetune_params=None, n_jobs=None, random_state=None):
+        super().__init__(sources=sources, library=library, n_sources=n_sources, layers=layers,
+                         head=head, descriptors=descriptors, kind=kind,
+                         exclude_tasks=exclude_tasks, exclude_quantities=exclude_quantities,
+                         screening_cv=screening_cv, n_jobs=n_jobs, random_state=random_state)
+        self.calibration_cv = calibration_cv
+        self.mode = mode
+        self.finetune_params = finetune_params
 
     def _cv(self, n_splits, y, seed):
         return KFold(min(n_splits, len(y)), shuffle=True, random_state=seed)
@@ -295,7 +326,7 @@ class TransferRegressor(RegressorMixin, _TransferBase):
 
     def _after_fit(self, heads, designs, y, seed):
         # calibration for intervals: CV predictions of the whole ensemble
-        self.calibration_scores_ = None
+        self.calibration_scores_ = self.sd_floor_ = None
         if self.calibration_cv is not None and len(y) >= 2 * self.calibration_cv:
             cv = KFold(self.calibration_cv, shuffle=True, random_state=seed)
             preds = np.column_stack([
@@ -303,8 +334,8 @@ class TransferRegressor(RegressorMixin, _TransferBase):
                 for h, D in zip(heads, designs)
             ])
             mu, sd = preds.mean(axis=1), preds.std(axis=1)
-            self._sd_floor = max(float(np.median(sd)) * 0.1, 1e-12)
-            self.calibration_scores_ = np.abs(y - mu) / np.maximum(sd, self._sd_floor)
+            self.sd_floor_ = max(float(np.median(sd)) * 0.1, 1e-12)
+            self.calibration_scores_ = np.abs(y - mu) / np.maximum(sd, self.sd_floor_)
 
     # ---------------------------------------------------------------- predict
     def _member_predictions(self, X):
@@ -326,9 +357,10 @@ class TransferRegressor(RegressorMixin, _TransferBase):
     def predict_interval(self, X, alpha=0.1):
         """Prediction intervals with nominal coverage ``1 - alpha``.
 
-        The half-width is ``q * max(std(x), floor)``, ``q`` the ``1 - alpha``
-        quantile (finite-sample corrected) of the cross-validated normalized
-        residuals ``|y - mean| / std`` collected in ``fit``.
+        The half-width is ``q * max(std(x), sd_floor_)``, ``q`` the ``1 - alpha``
+        quantile (finite-sample corrected, :func:`~skmdl.transfer.conformal.conformal_quantile`)
+        of the cross-validated normalized residuals ``calibration_scores_``
+        collected in ``fit``.
 
         Returns
         -------
@@ -340,12 +372,8 @@ class TransferRegressor(RegressorMixin, _TransferBase):
         if self.calibration_scores_ is None:
             raise ValueError("intervals need calibration: fit with calibration_cv set "
                              "(and at least 2 * calibration_cv samples)")
-        s = self.calibration_scores_
-        level = min(1.0, np.ceil((len(s) + 1) * (1 - alpha)) / len(s))
-        q = np.quantile(s, level, method="higher")
         mean, std = self.predict(X, return_std=True)
-        half = q * np.maximum(std, self._sd_floor)
-        return np.column_stack([mean - half, mean + half])
+        return scaled_interval(mean, std, self.calibration_scores_, alpha, self.sd_floor_)
 
 
 def _cv_loss(model, H, y, cv, method, loss):
@@ -388,8 +416,12 @@ exclude_quantities, screening_cv, n_jobs, random_state
     Attributes
     ----------
     classes_ : ndarray
-    sources_, screening_, estimators_
+    sources_, screening_, estimators_, source_models_, layers_, descriptors_
         As in :class:`TransferRegressor` (``screening_`` has ``cv_log_loss``).
+
+    See Also
+    --------
+    TransferRegressor : the recipe for numeric targets.
 
     Examples
     --------
@@ -403,27 +435,18 @@ exclude_quantities, screening_cv, n_jobs, random_state
     """
 
     _parameter_constraints = {
-        k: v for k, v in _TransferBase._parameter_constraints.items()
-        if k not in ("calibration_cv", "mode", "finetune_params")
+        **_TransferBase._parameter_constraints,
+        "head": [None, HasMethods(["fit", "predict_proba"])],
     }
-    _parameter_constraints["head"] = [None, HasMethods(["fit", "predict_proba"])]
     _screen_column = "cv_log_loss"
 
     def __init__(self, sources="auto", library=None, n_sources=5, layers=(-1,), head=None,
                  descriptors="source", kind="inorganic", exclude_tasks=(),
                  exclude_quantities=(), screening_cv=5, n_jobs=None, random_state=None):
-        self.sources = sources
-        self.library = library
-        self.n_sources = n_sources
-        self.layers = layers
-        self.head = head
-        self.descriptors = descriptors
-        self.kind = kind
-        self.exclude_tasks = exclude_tasks
-        self.exclude_quantities = exclude_quantities
-        self.screening_cv = screening_cv
-        self.n_jobs = n_jobs
-        self.random_state = random_state
+        super().__init__(sources=sources, library=library, n_sources=n_sources, layers=layers,
+                         head=head, descriptors=descriptors, kind=kind,
+                         exclude_tasks=exclude_tasks, exclude_quantities=exclude_quantities,
+                         screening_cv=screening_cv, n_jobs=n_jobs, random_state=random_state)
 
     def _validate_target(self, X, y):
         from sklearn.utils.multiclass import check_classification_targets

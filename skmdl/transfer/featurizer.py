@@ -26,13 +26,27 @@ def resolve_library(library) -> ModelLibrary:
 
 
 class SourceModels:
-    """Loaded source models sharing featurization (internal helper).
+    """Loaded source models sharing featurization.
 
     Models whose descriptor specs are identical are fed from one feature
     matrix, so asking for 20 models of the same descriptor featurizes once.
+    The fitted transfer estimators hold one as ``source_models_``.
+
+    Attributes
+    ----------
+    library : ModelLibrary
+        Where the models were loaded from.
+    ids : list of str
+    modules : dict
+        Model id -> torch module (eval mode).
+    spec_of : dict
+        Model id -> its descriptor spec as canonical JSON text.
+    featurizers : dict
+        Descriptor spec -> fitted featurizer.
     """
 
     def __init__(self, library, model_ids, n_jobs=None):
+        self.library = library
         self.ids = list(model_ids)
         self.modules, self.spec_of = {}, {}
         self.featurizers = {}
@@ -46,6 +60,7 @@ class SourceModels:
     def subset(self, model_ids) -> "SourceModels":
         """The same loaded models restricted to ``model_ids`` (nothing is reloaded)."""
         out = object.__new__(SourceModels)
+        out.library = self.library
         out.ids = list(model_ids)
         out.modules = {i: self.modules[i] for i in out.ids}
         out.spec_of = {i: self.spec_of[i] for i in out.ids}

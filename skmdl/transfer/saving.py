@@ -1,275 +1,468 @@
-"""A fitted transfer ensemble saved as safe files: safetensors weights + JSON, never pickle.
+"""Fitted estimators saved as data, never as code: skops for the estimator, safetensors for networks.
 
-Every ensemble member of a :class:`TransferRegressor` whose members are
-networks can be written as one source-model artifact:
+Any fitted skmdl estimator or scikit-learn pipeline of skmdl parts
+(:class:`TransferRegressor`, :class:`TransferClassifier`,
+:class:`AffineTransferRegressor`, a ``Pipeline`` of a featurizer and a random
+forest, ...) is written by :func:`save_model` as one folder::
 
-* ``mode="frozen"`` with a linear head on the last hidden layer only
-  (``descriptors="none"``, ``layers=(-1,)``, head a linear model, optionally
-  after a ``StandardScaler``): the head folds into a new output layer of the
-  source network, ``w / scale`` and ``b - w . mean / scale``;
-* ``mode="finetune"``: the fine-tuned network itself.
+    model.json                      card, sha256 of every file, its own digest
+    estimator.skops                 the fitted estimator as data (skops.io), networks left out
+    index.json                      the source networks it uses, as a model library
+    models/<id>/weights.safetensors     ... each one copied from the estimator
+    models/<id>/card.json
+    networks/<k>/weights.safetensors    other networks (fine-tuned ensemble members)
+    networks/<k>/card.json
 
-The saved folder is then a small :class:`~skmdl.library.ModelLibrary` (so
-``skmdl library list --library FOLDER`` works on it) plus ``model.json``::
+The estimator file holds arrays and plain data only: every source model set
+(``source_models_``), torch network, skorch net, ``DataFrame`` and
+``ModelLibrary`` in the fitted object is replaced by a small reference (a dict
+with the key ``"__skmdl_ref__"``) before skops writes it, and the networks go
+to safetensors files. So ``skmdl library list --library FOLDER`` works on a
+saved model.
 
-    model.json                    card, sha256 of every file, its own digest
-    index.json                    the member library's index
-    models/<member>/weights.safetensors
-    models/<member>/card.json
+:func:`load_model` checks ``model.json``'s own digest and then every file's
+sha256 before a byte of the estimator or the weights is parsed (a change to any
+file is refused with :class:`~skmdl.library.ArtifactIntegrityError`), lets
+skops build only the types of :func:`trusted_types` (a file asking for any
+other type is refused with :class:`UntrustedTypeError`, nothing of it built),
+and puts the networks back from the safetensors files.
 
-:func:`load_transfer_model` checks ``model.json``'s own digest, then every
-file's sha256, before a byte of weights is parsed; a change to any file is
-refused with :class:`~skmdl.library.ArtifactIntegrityError`.
+Examples
+--------
+>>> import tempfile
+>>> from sklearn.ensemble import RandomForestRegressor
+>>> from sklearn.pipeline import make_pipeline
+>>> from skmdl.datasets import load_sample
+>>> from skmdl.descriptors import CompositionFeaturizer
+>>> from skmdl.transfer.saving import load_model, save_model
+>>> X, y = load_sample("matbench_steels")
+>>> model = make_pipeline(CompositionFeaturizer(),
+...                       RandomForestRegressor(n_estimators=10, random_state=0)).fit(X, y)
+>>> folder = tempfile.mkdtemp() + "/steels"
+>>> _ = save_model(model, folder, {"target": "yield strength"})
+>>> loaded = load_model(folder)
+>>> bool((loaded.predict(X) == model.predict(X)).all())
+True
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
-import os
-import shutil
-import tempfile
+import zipfile
 from pathlib import Path
 
-import numpy as np
-
-from ..library.artifact import (ArtifactIntegrityError, _json_default, read_json, sha256_file,
-                                write_artifact)
-from ..library.library import INDEX, ModelLibrary, index_entry, write_index
+from ..library.artifact import (MLP, ArtifactIntegrityError, load_artifact, read_json,
+                                sha256_file, write_artifact)
+from ..library.library import INDEX, ModelLibrary, default_library_path, index_entry, write_index
+from ..utils.atomic import atomic_dir
+from .featurizer import SourceModels
 
 MODEL_FILE = "model.json"
-MODEL_FORMAT = 1
-MODEL_TYPE = "skmdl.transfer.ensemble"
+ESTIMATOR_FILE = "estimator.skops"
+MODEL_FORMAT = 2
+MODEL_TYPE = "skmdl.saved_model"
+#: what :func:`save_model` wrote before the estimator file existed (networks only)
+_OLD_TYPE = "skmdl.transfer.ensemble"
+#: the key of the references that stand for networks, sources and tables in the estimator file
+REF = "__skmdl_ref__"
 
 
-def exportable_regressor(**params):
-    """A :class:`TransferRegressor` whose fitted ensemble :func:`save_transfer_model` can write.
+class UntrustedTypeError(ArtifactIntegrityError):
+    """A saved estimator asks for a type skmdl does not build on loading.
 
-    Frozen mode: a ridge regression (``RidgeCV`` on standardized features,
-    the model that screens the sources) on the last hidden layer of each kept
-    source. Units whose variance on the training data is below ``1e-6``
-    (saturated or dead) are left out: standardizing them would blow float32
-    rounding up into the folded output layer. ``params`` are any other
-    TransferRegressor parameters.
+    Attributes
+    ----------
+    path : Path
+        The estimator file.
+    types : list of str
+        The refused types, fully qualified (``"module.Class"``).
+    """
+
+    def __init__(self, path, types):
+        self.path, self.types = Path(path), sorted(types)
+        super().__init__(
+            f"{path}: refusing to load types that are not on skmdl's trusted list: "
+            f"{self.types} (only skmdl's estimators and the scikit-learn and numpy types "
+            "they need are built; see skmdl.transfer.saving.trusted_types)")
+
+
+# ------------------------------------------------------------------ the trusted types
+
+#: types skops does not trust by default that skmdl's estimators hold (their fitted
+#: trees, splitters and parameters); skops adds scikit-learn's estimators, builtins,
+#: numpy arrays, dtypes, ufuncs and random states itself
+_EXTRA_TRUSTED = (
+    "sklearn.tree._tree.Tree",
+    "sklearn.model_selection._split.KFold",
+    "sklearn.model_selection._split.StratifiedKFold",
+    "sklearn.model_selection._split.ShuffleSplit",
+    "sklearn.model_selection._split.StratifiedShuffleSplit",
+    "sklearn.model_selection._split.GroupKFold",
+    "sklearn.model_selection._split.RepeatedKFold",
+    "sklearn.model_selection._split.PredefinedSplit",
+    "sklearn.utils._bunch.Bunch",
+    "skmdl.transfer.affine._KernelMap",
+    "skmdl.transfer.finetune.SourceFineTuner",
+)
+
+
+def trusted_types() -> list:
+    """The types a saved estimator may ask for, beyond the defaults of ``skops.io``.
+
+    skmdl's public estimators and splitters (those named in
+    ``skmdl.descriptors.__all__`` and ``skmdl.transfer.__all__``), plus the few
+    scikit-learn and numpy types their fitted state needs that skops does not
+    trust by default (``sklearn.tree._tree.Tree``, the K-fold splitters, numpy
+    scalars). Never "everything": a file that asks for any other type is refused.
+
+    Returns
+    -------
+    list of str
+        Fully qualified type names.
 
     Examples
     --------
-    >>> from skmdl.transfer.saving import exportable_regressor
-    >>> model = exportable_regressor(n_sources=3, random_state=0)
-    >>> model.descriptors, model.layers
-    ('none', (-1,))
+    >>> from skmdl.transfer.saving import trusted_types
+    >>> "skmdl.transfer.estimators.TransferRegressor" in trusted_types()
+    True
+    >>> "builtins.eval" in trusted_types()
+    False
     """
-    from sklearn.feature_selection import VarianceThreshold
-    from sklearn.linear_model import RidgeCV
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from .. import descriptors, transfer
 
-    from .estimators import TransferRegressor
-
-    if params.get("mode", "frozen") == "frozen":
-        params.setdefault("head", make_pipeline(VarianceThreshold(1e-6), StandardScaler(),
-                                                RidgeCV(alphas=np.logspace(-3, 3, 13))))
-        params.setdefault("descriptors", "none")
-        params.setdefault("layers", (-1,))
-    return TransferRegressor(**params)
+    names = set(_EXTRA_TRUSTED)
+    for module in (descriptors, transfer):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if isinstance(obj, type) and not issubclass(obj, BaseException):
+                names.add(f"{obj.__module__}.{obj.__qualname__}")
+    return sorted(names)
 
 
-# ------------------------------------------------------------------ members
+# ------------------------------------------------------------------ references
 
-def _linear_parts(head, n_in):
-    """(coef, intercept) of a linear head on the raw ``n_in`` features, its preprocessing
-    (an optional ``VarianceThreshold``, then an optional ``StandardScaler``) folded in."""
-    from sklearn.feature_selection import VarianceThreshold
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    steps = [s for _, s in head.steps] if isinstance(head, Pipeline) else [head]
-    final, pre = steps[-1], steps[:-1]
-    coef, intercept = getattr(final, "coef_", None), getattr(final, "intercept_", None)
-    selector = pre.pop(0) if pre and isinstance(pre[0], VarianceThreshold) else None
-    scaler = pre.pop(0) if pre and isinstance(pre[0], StandardScaler) else None
-    if coef is None or np.ndim(coef) != 1 or pre:
-        raise ValueError(
-            "only linear heads (a regressor with a 1-d coef_, optionally after a "
-            "VarianceThreshold and a StandardScaler) fold into a network; got "
-            f"{type(head).__name__}")
-    coef = np.asarray(coef, dtype=np.float64)
-    intercept = float(np.ravel(intercept)[0])
-    if scaler is not None:
-        scale = np.ones_like(coef) if scaler.scale_ is None else scaler.scale_
-        mean = np.zeros_like(coef) if scaler.mean_ is None else scaler.mean_
-        intercept -= float(np.sum(coef * mean / scale))
-        coef = coef / scale
-    full = np.zeros(n_in)
-    full[selector.get_support() if selector is not None else slice(None)] = coef
-    return full, intercept
+_KEEP = object()
 
 
-def member_networks(model) -> list:
-    """One network (an ``MLP`` in eval mode) per ensemble member of a fitted TransferRegressor.
+def _walks_into(obj) -> bool:
+    """Whether :func:`_map_tree` looks at the attributes of ``obj`` (skmdl's and sklearn's objects)."""
+    top = type(obj).__module__.split(".")[0]
+    return top in ("skmdl", "sklearn") and not isinstance(obj, type) and hasattr(obj, "__dict__")
 
-    Raises
-    ------
-    ValueError
-        The members are not networks (a frozen ensemble with a non-linear head
-        or raw descriptors in its design; see :func:`exportable_regressor`).
+
+def _map_tree(obj, leaf, memo=None):
+    """``obj`` with ``leaf(x)`` put in place of every part ``x`` for which it is not ``_KEEP``.
+
+    Walks lists, tuples, dicts and the attributes of skmdl's and scikit-learn's
+    objects; a part that changes is a shallow copy, the rest is shared, and the
+    object given is never modified.
     """
-    import torch
-
-    from sklearn.utils.validation import check_is_fitted
-
-    check_is_fitted(model, "estimators_")
-    if model.mode == "finetune":
-        return [copy.deepcopy(est.net_.module_).float().eval() for est in model.estimators_]
-    if model.descriptors != "none" or list(model._layers) != [-1]:
-        raise ValueError("a frozen ensemble folds into networks only with descriptors='none' "
-                         "and layers=(-1,) (see exportable_regressor)")
-    out = []
-    for est, model_id in zip(model.estimators_, model.sources_):
-        net = copy.deepcopy(model._models.modules[model_id]).float()
-        coef, intercept = _linear_parts(est, net.out.in_features)
-        with torch.no_grad():
-            net.out = torch.nn.Linear(len(coef), 1)
-            net.out.weight.copy_(torch.as_tensor(coef[None, :], dtype=torch.float32))
-            net.out.bias.fill_(intercept)
-            net.y_mean.zero_()
-            net.y_scale.fill_(1.0)
-        out.append(net.eval())
+    memo = {} if memo is None else memo
+    if id(obj) in memo:
+        return memo[id(obj)]
+    out = leaf(obj)
+    if out is _KEEP:
+        out = obj
+        if isinstance(obj, (list, tuple)):
+            new = [_map_tree(v, leaf, memo) for v in obj]
+            if any(a is not b for a, b in zip(new, obj)):
+                out = new if isinstance(obj, list) else tuple(new)
+        elif isinstance(obj, dict):
+            new = {k: _map_tree(v, leaf, memo) for k, v in obj.items()}
+            if any(new[k] is not v for k, v in obj.items()):
+                out = new
+        elif _walks_into(obj):
+            new = {k: _map_tree(v, leaf, memo) for k, v in vars(obj).items()}
+            if any(new[k] is not v for k, v in vars(obj).items()):
+                out = object.__new__(type(obj))
+                out.__dict__.update(new)
+    memo[id(obj)] = out
     return out
 
 
-# ------------------------------------------------------------------ model.json
+def _architecture(net) -> dict:
+    """The card's ``architecture`` of an :class:`~skmdl.library.artifact.MLP`."""
+    return {"type": "mlp", "n_in": int(net.hidden[0].in_features),
+            "hidden": [int(h.out_features) for h in net.hidden],
+            "activation": type(net.act).__name__.lower(), "dropout": float(net.drop.p),
+            "n_out": int(net.out.out_features)}
 
-def _digest(payload: dict) -> str:
+
+class _Externalizer:
+    """Replaces the networks, source models, tables and libraries of an estimator by references.
+
+    ``sources`` (model id -> (library, module)) and ``networks`` (name ->
+    module) are what :func:`_write_networks` then writes as safetensors.
+    """
+
+    def __init__(self):
+        self.sources, self.networks = {}, {}
+        self._source_of, self._network_of = {}, {}
+
+    def collect(self, obj):
+        """First pass: remember every source model set (to reference their networks by id)."""
+        if isinstance(obj, SourceModels):
+            for i in obj.ids:
+                known = self.sources.get(i)
+                if known is not None and known[1] is not obj.modules[i]:
+                    raise ValueError(f"two different source models named {i!r} in one "
+                                     "estimator cannot be saved together")
+                self.sources[i] = (obj.library, obj.modules[i])
+                self._source_of[id(obj.modules[i])] = i
+            return obj
+        return _KEEP
+
+    def __call__(self, obj):
+        import pandas as pd
+        import torch
+
+        if isinstance(obj, SourceModels):
+            return {REF: "source_models", "ids": list(obj.ids)}
+        if isinstance(obj, torch.nn.Module):
+            return self._network(obj)
+        if type(obj).__module__.startswith("skorch."):
+            return self._skorch(obj)
+        if isinstance(obj, pd.DataFrame):
+            plain = isinstance(obj.index, pd.RangeIndex) and obj.index.start == 0 \
+                and obj.index.step == 1
+            return {REF: "dataframe", "columns": [str(c) for c in obj.columns],
+                    "values": [obj[c].tolist() for c in obj.columns],
+                    "index": None if plain else obj.index.tolist()}
+        if isinstance(obj, ModelLibrary):
+            default = not obj.remote and Path(obj.root).resolve() == default_library_path().resolve()
+            return {REF: "library", "root": None if default else str(obj.root)}
+        if isinstance(obj, dict) and REF in obj:
+            raise ValueError(f"a dict with the key {REF!r} cannot be saved (it is reserved)")
+        return _KEEP
+
+    def _network(self, module):
+        if id(module) in self._source_of:
+            return {REF: "source_network", "id": self._source_of[id(module)]}
+        if not isinstance(module, MLP):
+            raise TypeError(f"cannot save a torch module of type {type(module).__name__}: "
+                            "only skmdl's MLP networks are saved (as safetensors)")
+        name = self._network_of.get(id(module))
+        if name is None:
+            name = self._network_of[id(module)] = f"net{len(self.networks)}"
+            self.networks[name] = module
+        return {REF: "network", "name": name}
+
+    def _skorch(self, net):
+        from skorch import NeuralNetRegressor
+
+        if type(net) is not NeuralNetRegressor or not getattr(net, "initialized_", False):
+            raise TypeError(f"cannot save a {type(net).__name__}: only fitted skorch "
+                            "NeuralNetRegressor nets (fine-tuned members) are saved")
+        return {REF: "skorch_regressor", "module": self._network(net.module_),
+                "device": str(net.device)}
+
+
+class _Restorer:
+    """Puts back what :class:`_Externalizer` replaced, from the verified model folder."""
+
+    def __init__(self, folder, library):
+        self.folder, self.library = Path(folder), library
+        self._modules = {}
+
+    def __call__(self, obj):
+        if not (isinstance(obj, dict) and REF in obj):
+            return _KEEP
+        kind = obj[REF]
+        try:
+            if kind == "source_models":
+                sm = SourceModels(self.library, obj["ids"])
+                self._modules.update(sm.modules)
+                return sm
+            if kind == "source_network":
+                if obj["id"] not in self._modules:
+                    self._modules[obj["id"]] = self.library.load(obj["id"])[0]
+                return self._modules[obj["id"]]
+            if kind == "network":
+                return self._load_network(obj["name"])
+            if kind == "skorch_regressor":
+                from skorch import NeuralNetRegressor
+
+                module = _map_tree(obj["module"], self)
+                return NeuralNetRegressor(module, device=obj["device"]).initialize()
+            if kind == "dataframe":
+                import pandas as pd
+
+                df = pd.DataFrame(dict(zip(obj["columns"], obj["values"])),
+                                  columns=obj["columns"])
+                if obj["index"] is not None:
+                    df.index = obj["index"]
+                return df
+            if kind == "library":
+                return obj["root"]
+        except KeyError as exc:
+            raise ArtifactIntegrityError(f"{self.folder / ESTIMATOR_FILE}: bad {kind!r} "
+                                         f"reference ({exc})") from None
+        raise ArtifactIntegrityError(f"{self.folder / ESTIMATOR_FILE}: unknown reference "
+                                     f"{kind!r}")
+
+    def _load_network(self, name):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ArtifactIntegrityError(f"{self.folder / ESTIMATOR_FILE}: bad network name "
+                                         f"{name!r}")
+        module, _ = load_artifact(self.folder / "networks" / name)  # sha256 checked already
+        return module
+
+
+# ------------------------------------------------------------------ saving
+
+def model_digest(body: dict) -> str:
+    """The sha256 ``model.json`` records of itself: of its other keys as canonical JSON.
+
+    Examples
+    --------
+    >>> from skmdl.transfer.saving import model_digest
+    >>> model_digest({"b": 1, "a": [1.5]}) == model_digest({"a": [1.5], "b": 1})
+    True
+    """
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _plain(obj):
     """``obj`` as plain JSON types (numpy scalars and arrays converted, NaN -> None)."""
-    text = json.dumps(obj, default=_json_default)
-    return json.loads(text, parse_constant=lambda c: None)
+    def default(o):
+        if hasattr(o, "tolist"):  # numpy arrays and scalars
+            return o.tolist()
+        raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+    return json.loads(json.dumps(obj, default=default), parse_constant=lambda c: None)
 
 
-def save_transfer_model(model, folder, card: dict | None = None, overwrite=False) -> Path:
-    """Write a fitted TransferRegressor as safetensors + JSON (see the module docstring).
+def _check_target_folder(folder: Path, overwrite: bool) -> None:
+    if folder.exists() and not overwrite and (not folder.is_dir() or any(folder.iterdir())):
+        raise FileExistsError(f"{folder} already exists (choose another folder or overwrite)")
+
+
+def _portable(estimator):
+    """``(copy, externalizer)``: the estimator with references in place of its networks."""
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(estimator)
+    ext = _Externalizer()
+    _map_tree(estimator, ext.collect)
+    return _map_tree(estimator, ext), ext
+
+
+def _write_networks(tmp: Path, ext: _Externalizer, name: str) -> None:
+    """Source networks as a model library (``index.json``, ``models/``), others in ``networks/``."""
+    rows = []
+    for model_id, (library, module) in sorted(ext.sources.items()):
+        write_artifact(tmp / "models" / model_id, module, library.card(model_id))
+        rows.append(index_entry(tmp, f"models/{model_id}"))
+    write_index(tmp, rows, name=name)
+    for net_name, module in ext.networks.items():
+        write_artifact(tmp / "networks" / net_name, module,
+                       {"id": net_name, "architecture": _architecture(module)})
+
+
+def _write_estimator(tmp: Path, portable) -> None:
+    """The estimator file; refused when loading would refuse a type it holds."""
+    import skops.io as sio
+
+    data = sio.dumps(portable, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+    refused = set(sio.get_untrusted_types(data=data)) - set(trusted_types())
+    if refused:
+        raise TypeError(f"cannot save {type(portable).__name__}: it holds types that loading "
+                        f"would refuse, {sorted(refused)} (not in "
+                        "skmdl.transfer.saving.trusted_types())")
+    (tmp / ESTIMATOR_FILE).write_bytes(data)
+
+
+def _write_model_file(tmp: Path, estimator, card: dict | None) -> None:
+    """``model.json``: the card, the sha256 of every other file and its own digest."""
+    import sklearn
+    import skops
+
+    from .. import __version__
+
+    files = {p.relative_to(tmp).as_posix(): sha256_file(p)
+             for p in sorted(tmp.rglob("*")) if p.is_file()}
+    kind = type(estimator)
+    body = _plain({
+        "format": MODEL_FORMAT,
+        "type": MODEL_TYPE,
+        "estimator": {"file": ESTIMATOR_FILE, "class": f"{kind.__module__}.{kind.__qualname__}"},
+        "card": {**(card or {}), "skmdl_version": __version__,
+                 "sklearn_version": sklearn.__version__, "skops_version": skops.__version__},
+        "files": files,
+    })
+    body["sha256"] = model_digest(body)
+    with open(tmp / MODEL_FILE, "w") as fh:
+        json.dump(body, fh, indent=1, sort_keys=True)
+
+
+def save_model(estimator, folder, card: dict | None = None, overwrite=False) -> Path:
+    """Write a fitted estimator as safe files: skops + safetensors + JSON (see the module).
+
+    Steps: check the target folder; replace the estimator's networks, source
+    models, tables and libraries by references (:class:`_Externalizer`, on a
+    shallow copy); then, in a temporary sibling folder swapped in whole by
+    :func:`~skmdl.utils.atomic.atomic_dir`, write the networks as safetensors
+    (:func:`_write_networks`), the estimator as skops (:func:`_write_estimator`,
+    refused when it holds an untrusted type) and ``model.json`` with every
+    file's sha256 (:func:`_write_model_file`).
 
     Parameters
     ----------
-    model : fitted TransferRegressor
-        Frozen with a linear head on the last hidden layer (see
-        :func:`exportable_regressor`) or fine-tuned.
+    estimator : fitted estimator
+        A skmdl estimator, or a scikit-learn estimator or pipeline whose parts
+        are scikit-learn's and skmdl's (see :func:`trusted_types`).
     folder : path
-        Created (atomically: written beside it, then renamed into place).
+        The model folder to create.
     card : dict, optional
-        Free-form description merged into the model card (target, training
-        data, metrics, ...).
+        Free-form description kept in ``model.json`` (target, unit, training
+        data, metrics, ...); plain JSON values.
     overwrite : bool, default=False
         Replace an existing folder (otherwise ``FileExistsError``).
 
     Returns
     -------
     Path of ``model.json``.
+
+    Raises
+    ------
+    FileExistsError
+        ``folder`` exists and ``overwrite`` is false.
+    TypeError
+        The estimator holds a type loading would refuse, or a torch module that
+        is not an skmdl network.
     """
-    from .. import __version__
-
     folder = Path(folder)
-    if folder.exists() and not overwrite and (not folder.is_dir() or any(folder.iterdir())):
-        raise FileExistsError(f"{folder} already exists (choose another folder or overwrite)")
-    nets = member_networks(model)
-    from .featurizer import resolve_library
-
-    lib, source_lib = model._models, resolve_library(model.library)
-    screening = model.screening_.set_index("id")[model._screen_column]
-    members, rows = [], []
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
-    try:
-        for rank, (model_id, net) in enumerate(zip(model.sources_, nets), start=1):
-            member_id = f"member{rank}-{model_id}"
-            spec = json.loads(lib.spec_of[model_id])
-            arch = {"type": "mlp", "n_in": int(net.hidden[0].in_features),
-                    "hidden": [int(h.out_features) for h in net.hidden],
-                    "activation": type(net.act).__name__.lower(),
-                    "dropout": float(net.drop.p), "n_out": 1}
-            cv_mae = screening.get(model_id)
-            member_card = {
-                "id": member_id,
-                "property": (card or {}).get("target"),
-                "unit": (card or {}).get("unit"),
-                "kind": model.kind,
-                "descriptor": spec,
-                "architecture": arch,
-                "training": {
-                    "dataset": (card or {}).get("training_data", {}).get("name"),
-                    "n_train": (card or {}).get("training_data", {}).get("n_rows"),
-                    "source_model": model_id,
-                    "source_property": source_lib.card(model_id).get("property"),
-                    "transfer_mode": model.mode,
-                    "head": ("ridge on the last hidden layer, folded into the output layer"
-                             if model.mode == "frozen" else "fine-tuned network"),
-                },
-                "metrics": {"mae": cv_mae, "split": "inner-cv screening"},
-                "n_params": int(sum(p.numel() for p in net.parameters())),
-                "skmdl_version": __version__,
-            }
-            write_artifact(tmp / "models" / member_id, net, _plain(member_card))
-            rows.append(index_entry(tmp, f"models/{member_id}"))
-            members.append({"id": member_id, "source": model_id, "cv_mae": cv_mae})
-        write_index(tmp, rows, name=f"skmdl transfer ensemble: {(card or {}).get('target')}")
-        calib = None
-        if getattr(model, "calibration_scores_", None) is not None:
-            calib = {"scores": np.asarray(model.calibration_scores_, dtype=float).tolist(),
-                     "sd_floor": float(model._sd_floor)}
-        body = {
-            "format": MODEL_FORMAT,
-            "type": MODEL_TYPE,
-            "card": {**(card or {}), "kind": model.kind, "mode": model.mode,
-                     "members": members, "skmdl_version": __version__},
-            "calibration": calib,
-        }
-        files = {INDEX: sha256_file(tmp / INDEX)}
-        for path in sorted((tmp / "models").rglob("*")):
-            if path.is_file():
-                files[path.relative_to(tmp).as_posix()] = sha256_file(path)
-        body = _plain({**body, "files": files})
-        body["sha256"] = _digest(body)
-        with open(tmp / MODEL_FILE, "w") as fh:
-            json.dump(body, fh, indent=1, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o755)
-        os.chmod(tmp / MODEL_FILE, 0o644)
-        if folder.exists():
-            shutil.rmtree(folder) if folder.is_dir() else folder.unlink()
-        os.rename(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    _check_target_folder(folder, overwrite)
+    portable, ext = _portable(estimator)
+    with atomic_dir(folder) as tmp:
+        _write_networks(tmp, ext, name=f"networks of a saved {type(estimator).__name__}")
+        _write_estimator(tmp, portable)
+        _write_model_file(tmp, estimator, card)
     return folder / MODEL_FILE
+
+
+def save_transfer_model(model, folder, card: dict | None = None, overwrite=False) -> Path:
+    """:func:`save_model`, under the name skmdl 0.1 gave it."""
+    return save_model(model, folder, card, overwrite)
 
 
 # ------------------------------------------------------------------ loading
 
-def read_model_file(folder) -> dict:
-    """``model.json`` of a saved model, its own digest and every file's sha256 checked."""
-    folder = Path(folder)
-    path = folder / MODEL_FILE
-    if not folder.is_dir() or not path.is_file():
-        raise FileNotFoundError(f"{folder}: not a saved skmdl model (no {MODEL_FILE})")
-    body = read_json(path, "")
+def _check_body(path: Path, body) -> None:
+    if isinstance(body, dict) and body.get("type") == _OLD_TYPE:
+        raise ArtifactIntegrityError(f"{path}: a model saved by an older skmdl (format "
+                                     f"{body.get('format')!r}); fit it again to save it anew")
     if not isinstance(body, dict) or body.get("type") != MODEL_TYPE:
-        raise ArtifactIntegrityError(f"{path}: not a saved skmdl transfer model")
+        raise ArtifactIntegrityError(f"{path}: not a saved skmdl model")
     if body.get("format") != MODEL_FORMAT:
         raise ArtifactIntegrityError(f"{path}: format {body.get('format')!r}, this skmdl "
                                      f"reads format {MODEL_FORMAT}")
-    recorded = body.pop("sha256", None)
-    if recorded != _digest(body):
-        raise ArtifactIntegrityError(f"{path}: content differs from its recorded sha256 "
-                                     "(file corrupted or tampered with)")
-    files = body.get("files")
-    if not isinstance(files, dict) or INDEX not in files:
+
+
+def _check_files(folder: Path, path: Path, files) -> None:
+    if not isinstance(files, dict) or INDEX not in files or ESTIMATOR_FILE not in files:
         raise ArtifactIntegrityError(f"{path}: no file checksums")
     root = folder.resolve()
     for rel, expected in files.items():
@@ -283,81 +476,70 @@ def read_model_file(folder) -> dict:
             raise ArtifactIntegrityError(
                 f"{folder / rel}: sha256 {actual} differs from the recorded {expected} "
                 "(file corrupted or tampered with)")
+
+
+def read_model_file(folder) -> dict:
+    """``model.json`` of a saved model, its own digest and every file's sha256 checked.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``folder`` is not a saved model.
+    ArtifactIntegrityError
+        A file is missing, edited or corrupted, or the folder is of another format.
+    """
+    folder = Path(folder)
+    path = folder / MODEL_FILE
+    if not folder.is_dir() or not path.is_file():
+        raise FileNotFoundError(f"{folder}: not a saved skmdl model (no {MODEL_FILE})")
+    body = read_json(path, "")
+    _check_body(path, body)
+    recorded = body.pop("sha256", None)
+    if recorded != model_digest(body):
+        raise ArtifactIntegrityError(f"{path}: content differs from its recorded sha256 "
+                                     "(file corrupted or tampered with)")
+    _check_files(folder, path, body.get("files"))
     return body
 
 
-class SavedTransferModel:
-    """A transfer ensemble loaded from safetensors + JSON: mean, spread and intervals.
+def _read_estimator(path: Path):
+    """The skops file's object, refused unless every type it asks for is trusted."""
+    import skops.io as sio
 
-    Use :func:`load_transfer_model` to create one.
+    trusted = trusted_types()
+    try:
+        asked = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # noqa: BLE001 -- any parse failure of a checksummed file
+        raise ArtifactIntegrityError(f"{path}: unreadable saved estimator ({exc})") from None
+    refused = set(asked) - set(trusted)
+    if refused:
+        raise UntrustedTypeError(path, refused)
+    try:
+        return sio.load(path, trusted=trusted)
+    except Exception as exc:  # noqa: BLE001
+        raise ArtifactIntegrityError(f"{path}: unreadable saved estimator ({exc})") from None
 
-    Attributes
+
+def load_model(folder, return_card=False):
+    """Load an estimator written by :func:`save_model`, every checksum verified first.
+
+    Steps: :func:`read_model_file` (``model.json``'s digest, every file's
+    sha256), :func:`_read_estimator` (skops, trusted types only), then the
+    networks, source models and tables are put back from the folder
+    (:class:`_Restorer`). The estimator's ``library`` parameter is what it was
+    fitted with; its source networks (``source_models_``) come from the folder.
+
+    Parameters
     ----------
-    card : dict
-        The model card (target, training data, sources, metrics, versions).
-    library : ModelLibrary
-        The members as a model library.
-    member_ids : list of str
-    """
+    folder : path
+        A model folder.
+    return_card : bool, default=False
+        Also return the card saved with it.
 
-    def __init__(self, folder, body):
-        from .featurizer import SourceModels
-
-        self.folder = Path(folder)
-        self.card = body["card"]
-        self.calibration = body.get("calibration")
-        self.library = ModelLibrary(self.folder, index_sha256=body["files"][INDEX])
-        self.member_ids = [m["id"] for m in self.card["members"]]
-        unknown = [m for m in self.member_ids if m not in self.library]
-        if unknown or not self.member_ids:
-            raise ArtifactIntegrityError(f"{self.folder}: members {unknown} not in the index")
-        self._models = SourceModels(self.library, self.member_ids)
-        # float64 evaluation: a folded ridge head can weigh a nearly constant unit
-        # heavily, and float32 sums would then depend on the batch size
-        for module in self._models.modules.values():
-            module.double()
-
-    def __repr__(self):
-        return (f"SavedTransferModel({str(self.folder)!r}, target={self.card.get('target')!r}, "
-                f"{len(self.member_ids)} members)")
-
-    def member_predictions(self, X) -> np.ndarray:
-        """(n_samples, n_members) predictions of the members, float64."""
-        import torch
-
-        F = self._models.features(X)
-        cols = []
-        with torch.no_grad():
-            for m in self.member_ids:
-                x = torch.as_tensor(F[self._models.spec_of[m]], dtype=torch.float64)
-                cols.append(self._models.modules[m](x)[:, 0].numpy())
-        return np.column_stack(cols) if cols else np.empty((0, 0))
-
-    def predict(self, X, return_std=False):
-        """Ensemble mean; with ``return_std=True`` also the members' spread."""
-        P = self.member_predictions(X)
-        return (P.mean(axis=1), P.std(axis=1)) if return_std else P.mean(axis=1)
-
-    def predict_interval(self, X, alpha=0.1, mean_std=None):
-        """Intervals of nominal coverage ``1 - alpha``, as :meth:`TransferRegressor.predict_interval`.
-
-        ``mean_std``: the ``(mean, std)`` of ``X`` if already computed.
-        """
-        if not 0 < alpha < 1:
-            raise ValueError(f"alpha must be in (0, 1), got {alpha}")
-        if self.calibration is None:
-            raise ValueError("this model has no interval calibration (fitted on fewer than "
-                             "2 x calibration_cv rows, or without calibration_cv)")
-        s = np.asarray(self.calibration["scores"], dtype=float)
-        level = min(1.0, np.ceil((len(s) + 1) * (1 - alpha)) / len(s))
-        q = np.quantile(s, level, method="higher")
-        mean, std = self.predict(X, return_std=True) if mean_std is None else mean_std
-        half = q * np.maximum(std, self.calibration["sd_floor"])
-        return np.column_stack([mean - half, mean + half])
-
-
-def load_transfer_model(folder) -> SavedTransferModel:
-    """Load a model written by :func:`save_transfer_model`, verifying every checksum first.
+    Returns
+    -------
+    estimator, or ``(estimator, card)``
+        The fitted estimator; it predicts exactly as the one saved.
 
     Raises
     ------
@@ -365,5 +547,50 @@ def load_transfer_model(folder) -> SavedTransferModel:
         ``folder`` is not a saved model.
     ArtifactIntegrityError
         A file is missing, edited or corrupted.
+    UntrustedTypeError
+        The estimator file asks for a type outside :func:`trusted_types`.
     """
-    return SavedTransferModel(folder, read_model_file(folder))
+    folder = Path(folder)
+    body = read_model_file(folder)
+    raw = _read_estimator(folder / ESTIMATOR_FILE)
+    library = ModelLibrary(folder, index_sha256=body["files"][INDEX])
+    estimator = _map_tree(raw, _Restorer(folder, library))
+    return (estimator, body["card"]) if return_card else estimator
+
+
+def load_transfer_model(folder):
+    """:func:`load_model`, under the name skmdl 0.1 gave it."""
+    return load_model(folder)
+
+
+def exportable_regressor(**params):
+    """A :class:`TransferRegressor` with a ridge head on the last hidden layer only.
+
+    skmdl 0.1 could only save such a model (its head folded into the source
+    network); :func:`save_model` now saves any fitted estimator, so this is
+    just one configuration among others: a ridge regression (``RidgeCV`` on
+    standardized features, after dropping units of variance below ``1e-6``)
+    on the last hidden layer of each kept source. ``params`` are any other
+    TransferRegressor parameters.
+
+    Examples
+    --------
+    >>> from skmdl.transfer.saving import exportable_regressor
+    >>> model = exportable_regressor(n_sources=3, random_state=0)
+    >>> model.descriptors, model.layers
+    ('none', (-1,))
+    """
+    import numpy as np
+    from sklearn.feature_selection import VarianceThreshold
+    from sklearn.linear_model import RidgeCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from .estimators import TransferRegressor
+
+    if params.get("mode", "frozen") == "frozen":
+        params.setdefault("head", make_pipeline(VarianceThreshold(1e-6), StandardScaler(),
+                                                RidgeCV(alphas=np.logspace(-3, 3, 13))))
+        params.setdefault("descriptors", "none")
+        params.setdefault("layers", (-1,))
+    return TransferRegressor(**params)
