@@ -130,7 +130,7 @@ def parity_plot(y_true, y_pred, *, y_std=None, intervals=None, ax=None, label=No
                         label=f"{label}: {metrics}" if label else metrics)
     if bounds is not None:
         if intervals is not None:
-            from .transfer.uq import interval_coverage
+            from .transfer.uq import interval_coverage  # not at import: skmdl.transfer loads torch
 
             coverage, width = interval_coverage(y_true, bounds)
             bar_label = (f"intervals: coverage {coverage:.2f}, "

@@ -1,23 +1,20 @@
 """Input and output of the command line: tables, atomic writes, progress bars, row-numbered errors.
 
-Outputs are written beside their target under a temporary name and renamed
-into place, so a command that fails (or is killed) leaves no partial file or
-folder behind.
+Outputs are written with :mod:`skmdl.utils.atomic`: beside their target under a
+temporary name, then renamed into place, so a command that fails (or is
+killed) leaves no partial file or folder behind.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import sys
-import tempfile
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from ..utils.atomic import atomic_dir, atomic_file
 from ..utils.optional import import_optional
 
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -82,30 +79,16 @@ def column(df, name, path) -> list:
     return df[name].tolist()
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write_table(df, path) -> None:
     """Write a DataFrame as CSV or Parquet (by extension), atomically."""
     fmt = table_format(path)
     if fmt == "parquet":
         import_optional("pyarrow", "writing Parquet tables")
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_file(path) as tmp:
         if fmt == "parquet":
             df.to_parquet(tmp, index=False)
         else:
             df.to_csv(tmp, index=False)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's file is private; a table is not
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def check_output_folder(path, overwrite=False) -> None:
@@ -117,21 +100,8 @@ def check_output_folder(path, overwrite=False) -> None:
         raise InputError(f"{path}: the folder exists and is not empty (use --overwrite)")
 
 
-@contextmanager
-def atomic_folder(path):
-    """Yield a temporary sibling folder; on success it replaces ``path``, on failure it is removed."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    try:
-        yield tmp
-        os.chmod(tmp, 0o755)  # mkdtemp's folder is private; outputs are meant to be shared
-        if path.exists():
-            shutil.rmtree(path)
-        os.rename(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+#: the name ``cli/csp.py`` uses for :func:`skmdl.utils.atomic.atomic_dir`
+atomic_folder = atomic_dir
 
 
 # ------------------------------------------------------------------ messages and progress

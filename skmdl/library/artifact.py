@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+
+from ..utils.atomic import atomic_dir
 
 WEIGHTS = "weights.safetensors"
 CARD = "card.json"
@@ -119,7 +118,15 @@ class MLP(nn.Module):
         return self.hidden[int(layer) % len(self.hidden)].out_features
 
 
-def _json_default(obj):
+def json_default(obj):
+    """``json.dump``'s ``default`` for numpy scalars and arrays (anything else: TypeError).
+
+    Examples
+    --------
+    >>> import json, numpy as np
+    >>> json.dumps({"n": np.int64(3), "x": np.arange(2.0)}, default=json_default)
+    '{"n": 3, "x": [0.0, 1.0]}'
+    """
     if isinstance(obj, (np.integer,)):
         return int(obj)
     if isinstance(obj, (np.floating,)):
@@ -130,10 +137,10 @@ def _json_default(obj):
 
 
 def write_artifact(folder, module, card: dict) -> dict:
-    """Write an artifact atomically: a temporary sibling folder renamed into place.
+    """Write an artifact atomically (:func:`skmdl.utils.atomic.atomic_dir`).
 
     A reader (or a build killed at any point) never sees a half-written
-    artifact under ``folder``.
+    artifact under ``folder``; an artifact already there is replaced whole.
 
     Returns
     -------
@@ -142,28 +149,13 @@ def write_artifact(folder, module, card: dict) -> dict:
     """
     from safetensors.torch import save_file
 
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
-    try:
-        tensors = {k: v.detach().cpu().float().contiguous() for k, v in module.state_dict().items()}
+    tensors = {k: v.detach().cpu().float().contiguous() for k, v in module.state_dict().items()}
+    with atomic_dir(folder) as tmp:
         save_file(tensors, str(tmp / WEIGHTS), metadata={"format": str(FORMAT_VERSION)})
-        card = dict(card, format=FORMAT_VERSION)
         with open(tmp / CARD, "w") as fh:
-            json.dump(card, fh, indent=1, sort_keys=True, default=_json_default)
-            fh.flush()
-            os.fsync(fh.fileno())
+            json.dump(dict(card, format=FORMAT_VERSION), fh, indent=1, sort_keys=True,
+                      default=json_default)
         hashes = {"weights": sha256_file(tmp / WEIGHTS), "card": sha256_file(tmp / CARD)}
-        # mkdtemp makes the folder private; a library is meant to be shared/read.
-        os.chmod(tmp, 0o755)
-        for name in (WEIGHTS, CARD):
-            os.chmod(tmp / name, 0o644)
-        if folder.exists():  # replacing: move the old one away first
-            shutil.rmtree(folder)
-        os.rename(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return hashes
 
 

@@ -118,8 +118,8 @@ class _Library:
         lib = cls(root, name)
         lib.models_dir.mkdir(parents=True, exist_ok=True)
         for p in lib.models_dir.iterdir():
-            if p.name.startswith(".") and p.name.endswith(".tmp"):  # left by a killed build
-                shutil.rmtree(p, ignore_errors=True)
+            if p.name.startswith(".") and p.name.endswith((".tmp", ".old")):
+                shutil.rmtree(p, ignore_errors=True)  # left by a killed build
         lib.present = {p.name for p in lib.models_dir.iterdir()
                        if p.is_dir() and not p.name.startswith(".")
                        and (p / CARD).is_file() and (p / WEIGHTS).is_file()}

@@ -14,15 +14,16 @@ files are downloaded on first use with pooch and checked against the index.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
-import os
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..utils.atomic import write_text
 from .artifact import (
     ArtifactIntegrityError,
     CARD,
@@ -39,16 +40,25 @@ INDEX_FORMAT = 1
 KINDS = ("inorganic", "structure", "molecule", "polymer")
 
 #: card fields copied into the index (and the columns of ``search``)
-SUMMARY_FIELDS = ("id", "property", "unit", "kind", "task", "descriptor", "n_params",
-                  "n_train", "mae", "rmse", "r2", "n_test", "hidden", "activation")
+SUMMARY_FIELDS = ("id", "property", "quantity", "unit", "kind", "task", "descriptor",
+                  "n_params", "n_train", "mae", "rmse", "r2", "n_test", "hidden", "activation")
 
 
 def summarize(card: dict) -> dict:
-    """The index row of a model card."""
+    """The index row of a model card.
+
+    Examples
+    --------
+    >>> row = summarize({"id": "m", "property": "band gap (OQMD)", "quantity": "band gap",
+    ...                  "metrics": {"mae": 0.3, "n": 10}})
+    >>> row["quantity"], row["mae"], row["n_test"], row["r2"]
+    ('band gap', 0.3, 10, None)
+    """
     arch, metrics = card.get("architecture", {}), card.get("metrics", {})
     return {
         "id": card["id"],
         "property": card.get("property"),
+        "quantity": card.get("quantity"),
         "unit": card.get("unit"),
         "kind": card.get("kind"),
         "task": card.get("training", {}).get("dataset"),
@@ -65,17 +75,10 @@ def summarize(card: dict) -> dict:
 
 
 def write_index(root, entries: list, name: str = "") -> Path:
-    """Write ``index.json`` atomically (temporary file + rename)."""
-    root = Path(root)
+    """Write ``root/index.json`` atomically (:func:`skmdl.utils.atomic.write_text`)."""
     data = {"format": INDEX_FORMAT, "name": name,
             "models": sorted(entries, key=lambda e: e["id"])}
-    tmp = root / f".{INDEX}.{os.getpid()}.tmp"
-    with open(tmp, "w") as fh:
-        json.dump(data, fh, indent=1, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, root / INDEX)
-    return root / INDEX
+    return write_text(Path(root) / INDEX, json.dumps(data, indent=1, sort_keys=True))
 
 
 def index_entry(root, model_dir, hashes=None) -> dict:
@@ -213,21 +216,75 @@ class ModelLibrary:
         """All model ids, sorted."""
         return sorted(self._by_id)
 
+    @property
+    def name(self) -> str:
+        """The library's name as recorded in its index (``""`` when it has none)."""
+        return str(self._index.get("name") or "")
+
+    def entry(self, model_id) -> dict:
+        """The index row of a model: the :data:`SUMMARY_FIELDS`, ``path`` and ``sha256``.
+
+        A copy: changing it changes nothing in the library.
+
+        Raises
+        ------
+        KeyError
+            No such model (the message suggests close ids).
+
+        Examples
+        --------
+        >>> lib = ModelLibrary.default()
+        >>> row = lib.entry("oqmd_bandgap-000")
+        >>> row["quantity"], row["path"], sorted(row["sha256"])
+        ('band gap', 'models/oqmd_bandgap-000', ['card', 'weights'])
+        """
+        return copy.deepcopy(self._entry(model_id))
+
+    def quantity(self, model_id):
+        """The physical quantity a model predicts (``"band gap"``), as in its card.
+
+        Read from the index; an index written before it recorded quantities
+        falls back on the (verified) card.
+        """
+        e = self._entry(model_id)
+        return e["quantity"] if "quantity" in e else self.card(model_id).get("quantity")
+
     def search(self, property=None, kind=None, descriptor=None, task=None, min_r2=None,
-               text=None, exclude_tasks=()) -> pd.DataFrame:
+               text=None, exclude_tasks=(), quantity=None, exclude_quantities=()) -> pd.DataFrame:
         """Models matching every given criterion, as a DataFrame (one row per model).
 
         Parameters
         ----------
-        property, kind, descriptor, task : str or list of str, optional
+        property, kind, descriptor, task, quantity : str or list of str, optional
             Exact matches (a list matches any of its values). ``kind`` is one
-            of ``"inorganic"``, ``"structure"``, ``"molecule"``, ``"polymer"``.
+            of ``"inorganic"``, ``"structure"``, ``"molecule"``, ``"polymer"``;
+            ``quantity`` is the physical quantity without provenance
+            (``"band gap"`` for ``property="band gap (OQMD)"``).
         min_r2 : float, optional
             Held-out R² at least this.
         text : str, optional
             Case-insensitive substring of the id, property, task or descriptor.
         exclude_tasks : sequence of str
             Training data sets to leave out (e.g. the target task itself).
+        exclude_quantities : sequence of str
+            Physical quantities to leave out (e.g. the target's own quantity).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns :data:`SUMMARY_FIELDS`, sorted by id. ``quantity`` is None
+            for models of an index written before it recorded quantities (the
+            quantity filters then read those models' cards).
+
+        Examples
+        --------
+        >>> lib = ModelLibrary.default()
+        >>> gaps = lib.search(quantity="band gap", kind="inorganic")
+        >>> sorted(set(gaps["quantity"]))
+        ['band gap']
+        >>> rest = lib.search(kind="inorganic", exclude_quantities=["band gap"])
+        >>> len(rest) + len(gaps) == len(lib.search(kind="inorganic"))
+        True
         """
         df = pd.DataFrame([{k: e.get(k) for k in SUMMARY_FIELDS} for e in self._index["models"]],
                           columns=list(SUMMARY_FIELDS))
@@ -235,8 +292,7 @@ class ModelLibrary:
         for col, value in (("property", property), ("kind", kind), ("descriptor", descriptor),
                            ("task", task)):
             if value is not None:
-                values = [value] if isinstance(value, str) else list(value)
-                keep &= df[col].isin(values).to_numpy()
+                keep &= df[col].isin(_as_list(value)).to_numpy()
         if min_r2 is not None:  # an R² the index does not record as a number never matches
             keep &= (pd.to_numeric(df["r2"], errors="coerce") >= min_r2).to_numpy()
         if text:
@@ -246,6 +302,13 @@ class ModelLibrary:
             keep &= hay.str.contains(t, regex=False).to_numpy()
         if exclude_tasks:
             keep &= ~df["task"].isin(list(exclude_tasks)).to_numpy()
+        if quantity is not None or exclude_quantities:
+            wanted = None if quantity is None else set(_as_list(quantity))
+            banned = set(exclude_quantities)
+            for row, model_id in enumerate(df["id"]):
+                if keep[row]:  # only the rows still in: an old index reads their cards
+                    q = self.quantity(model_id)
+                    keep[row] = (wanted is None or q in wanted) and q not in banned
         return df[keep].sort_values("id").reset_index(drop=True)
 
     def _entry(self, model_id) -> dict:
@@ -330,6 +393,10 @@ class ModelLibrary:
             except (ArtifactIntegrityError, OSError) as exc:
                 rows.append({"id": model_id, "ok": False, "error": str(exc)})
         return pd.DataFrame(rows, columns=["id", "ok", "error"])
+
+
+def _as_list(value) -> list:
+    return [value] if isinstance(value, str) else list(value)
 
 
 def module_hidden(module, F, layers=(-1,), batch_size=65536):

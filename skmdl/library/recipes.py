@@ -126,7 +126,4 @@ def transfer_sources(task, library=None, kind="inorganic"):
     from .library import ModelLibrary
 
     lib = ModelLibrary.default() if library is None else library
-    ex = transfer_exclusions(task)
-    banned = set(ex["exclude_quantities"])
-    ids = lib.search(kind=kind, exclude_tasks=ex["exclude_tasks"])["id"]
-    return [i for i in ids if lib.card(i).get("quantity") not in banned]
+    return lib.search(kind=kind, **transfer_exclusions(task))["id"].tolist()

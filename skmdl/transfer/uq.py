@@ -1,4 +1,4 @@
-"""Uncertainty reports: interval coverage and calibration curves (plots: :mod:`skmdl.plotting`)."""
+"""Uncertainty reports: interval coverage and calibration curves (numbers; plots: :mod:`skmdl.plotting`)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,21 @@ def calibration_curve(model, X, y, levels=(0.5, 0.6, 0.7, 0.8, 0.9, 0.95)):
 
 
 def plot_calibration(curve, ax=None, label=None):
-    """Observed vs nominal coverage; an alias of :func:`skmdl.plotting.calibration_plot`."""
+    """Observed vs nominal coverage: the older name of :func:`skmdl.plotting.calibration_plot`.
+
+    Kept for existing scripts; new code calls :func:`skmdl.plotting.calibration_plot`.
+    The numbers live here and the drawing in :mod:`skmdl.plotting`, which uses
+    them: this alias is the one place the numbers point at the drawing, so it
+    imports it only when called (``tests/test_code_health.py`` allows exactly
+    this deferred import).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> curve = pd.DataFrame({"nominal": [0.5, 0.9], "observed": [0.48, 0.91]})
+    >>> plot_calibration(curve, label="transfer").get_lines()[-1].get_ydata().tolist()
+    [0.48, 0.91]
+    """
     from ..plotting import calibration_plot
 
     return calibration_plot(curve, ax=ax, label=label)

@@ -19,7 +19,7 @@ from skmdl.library import ModelLibrary
 from skmdl.library.catalogue import write_catalogue
 from skmdl.library.library import index_entry, write_index
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 #: values of a hostile card: markup in every kind of place it could land
 EVIL_PROPERTY = "<script>window.pwned = 1</script> toy"
@@ -69,7 +69,7 @@ def evil_library(tmp_path_factory):
     root = tmp_path_factory.mktemp("evil") / "lib"
     entries = []
     for i, model_id in enumerate(source.ids[:2]):
-        folder = source._entry(model_id)["path"]
+        folder = source.entry(model_id)["path"]
         shutil.copytree(source.artifact_path(model_id), root / folder)
         if i == 0:
             card_path = root / folder / "card.json"
@@ -93,7 +93,7 @@ def test_every_model_has_a_row_and_a_full_card(default_catalogue):
         card, text = lib.card(model_id), page.cards[model_id]
         for value in (card["property"], card["training"]["cleaning"],
                       card["training"]["dataset_sha256"], card["architecture"]["activation"],
-                      f"{card['metrics']['r2']:.6g}", *lib._entry(model_id)["sha256"].values()):
+                      f"{card['metrics']['r2']:.6g}", *lib.entry(model_id)["sha256"].values()):
             assert str(value) in text, (model_id, value)
 
 
@@ -298,7 +298,7 @@ def test_catalogue_in_a_browser(browser, default_catalogue):
     card = lib.card(best)
     text = card_row.text
     assert card["property"] in text and card["training"]["cleaning"] in text
-    assert lib._entry(best)["sha256"]["weights"] in text and "Architecture" in text
+    assert lib.entry(best)["sha256"]["weights"] in text and "Architecture" in text
     browser.execute_script("arguments[0].scrollIntoView()", browser.find_element(
         By.CSS_SELECTOR, f"tr[data-id='{best}']"))
     save_screenshot(browser, "catalogue-card.png")

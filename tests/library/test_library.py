@@ -31,6 +31,43 @@ def test_search(tiny_library):
     assert df["descriptor"].iloc[0] == "composition:magpie:mean-max"
 
 
+def test_entry_name_and_quantity_are_public(tiny_library):
+    lib = ModelLibrary(tiny_library)
+    assert lib.name == "tiny"
+    row = lib.entry("toy_b-001")
+    assert row["quantity"] == lib.card("toy_b-001")["quantity"] == lib.quantity("toy_b-001")
+    assert row["path"] == "models/toy_b-001" and set(row["sha256"]) == {"card", "weights"}
+    row["sha256"]["card"] = "0" * 64  # a copy: the library keeps its checksums
+    assert lib.entry("toy_b-001")["sha256"]["card"] != "0" * 64
+    with pytest.raises(KeyError, match="did you mean"):
+        lib.entry("toy_b-01")
+
+
+def test_quantity_filters_read_the_index_not_the_cards(tiny_library, monkeypatch):
+    lib = ModelLibrary(tiny_library)
+    quantities = dict(zip(lib.search()["id"], lib.search()["quantity"]))
+    q = quantities["toy_a-000"]
+    monkeypatch.setattr(ModelLibrary, "card", lambda self, i: pytest.fail("read a card"))
+    assert set(lib.search(quantity=q)["id"]) == {i for i, v in quantities.items() if v == q}
+    assert set(lib.search(exclude_quantities=[q])["id"]) == {
+        i for i, v in quantities.items() if v != q}
+
+
+def test_an_index_without_quantities_still_filters_by_them(tiny_library, tmp_path):
+    """Indexes written before ``quantity`` was a summary field: the cards are read instead."""
+    root = copy_lib(tiny_library, tmp_path)
+    index = json.loads((root / "index.json").read_text())
+    for e in index["models"]:
+        del e["quantity"]
+    (root / "index.json").write_text(json.dumps(index))
+    lib = ModelLibrary(root)
+    q = lib.card("toy_a-000")["quantity"]
+    assert lib.search()["quantity"].isna().all()
+    assert lib.quantity("toy_a-000") == q
+    expected = [i for i in lib.ids if lib.card(i)["quantity"] != q]
+    assert lib.search(exclude_quantities=[q])["id"].tolist() == expected
+
+
 def test_card_contents(tiny_library):
     card = ModelLibrary(tiny_library).card("toy_b-001")
     assert card["id"] == "toy_b-001"
