@@ -128,15 +128,35 @@ def test_every_public_estimator_has_examples():
     assert not missing, f"add example inputs to tests/test_contract.py for {missing}"
 
 
+#: (example, check) -> why it fails today and who fixes it. Each is a strict xfail: the
+#: entry must go as soon as the check passes.
+KNOWN_FAILURES = {
+    ("shotgun-csp", "check_parameter_constraints"):
+        "ShotgunCSP has no _parameter_constraints yet (skmdl/csp/shotgun.py, the lead's)",
+    ("shotgun-csp", "check_param_validation"):
+        "ShotgunCSP.fit validates no parameter yet (skmdl/csp/shotgun.py, the lead's)",
+}
+
+
+def _case(name, factory, X, y, check_name):
+    reason = KNOWN_FAILURES.get((name, check_name))
+    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+    return pytest.param(name, factory, X, y, check_name, marks=marks, id=f"{name}-{check_name}")
+
+
 CASES = [
-    (name, factory, X, y, check.__name__)
+    _case(name, factory, X, y, check.__name__)
     for name, factory, X, y in EXAMPLES
     for check in skmdl_checks(factory("unused"), X, y)
 ]
 
 
-@pytest.mark.parametrize("name, factory, X, y, check_name", CASES,
-                         ids=[f"{c[0]}-{c[4]}" for c in CASES])
+def test_known_failures_name_real_cases():
+    cases = {(c.values[0], c.values[4]) for c in CASES}
+    assert set(KNOWN_FAILURES) <= cases, set(KNOWN_FAILURES) - cases
+
+
+@pytest.mark.parametrize("name, factory, X, y, check_name", CASES)
 def test_contract(name, factory, X, y, check_name, tiny_library):
     checks = {c.__name__: c for c in skmdl_checks(factory(str(tiny_library)), X, y)}
     checks[check_name]()

@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import copy
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
+
+
+def _seed(random_state) -> int:
+    """The torch seed of ``random_state``: the int itself, else a draw (``None``: random).
+
+    Examples
+    --------
+    >>> _seed(7)
+    7
+    >>> _seed(None) == _seed(None)  # two fresh draws
+    False
+    """
+    if isinstance(random_state, Integral):
+        return int(random_state)
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
 class SourceFineTuner(RegressorMixin, BaseEstimator):
@@ -26,12 +44,20 @@ class SourceFineTuner(RegressorMixin, BaseEstimator):
     lower_lr_factor : float, default=0.1
         Learning-rate factor of the pretrained hidden layers.
     weight_decay : float, default=1e-4
+        AdamW weight decay.
     max_epochs : int, default=300
+        Largest number of training epochs.
     patience : int, default=20
+        Epochs without improvement of the validation loss before stopping.
     batch_size : int, default=32
+        Training mini-batch size.
     valid_fraction : float, default=0.2
+        Share of the rows held out for early stopping.
     device : str, default="cpu"
-    random_state : int or None, default=None
+        torch device, e.g. ``"cuda"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the new output layer, the validation split and the batch order;
+        ``None`` gives a different network on every fit.
 
     Attributes
     ----------
@@ -53,6 +79,19 @@ class SourceFineTuner(RegressorMixin, BaseEstimator):
     (3,)
     """
 
+    _parameter_constraints = {
+        "module": [None, HasMethods(["forward", "state_dict"])],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "lower_lr_factor": [Interval(Real, 0, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "valid_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "device": [str],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, module=None, lr=1e-3, lower_lr_factor=0.1, weight_decay=1e-4,
                  max_epochs=300, patience=20, batch_size=32, valid_fraction=0.2, device="cpu",
                  random_state=None):
@@ -67,7 +106,21 @@ class SourceFineTuner(RegressorMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
+        """Fine-tune a copy of ``module`` on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The source model's descriptor matrix of the target rows.
+        y : array-like of shape (n_samples,)
+            Target values.
+
+        Returns
+        -------
+        self
+        """
         import torch
         from skorch import NeuralNetRegressor
         from skorch.callbacks import EarlyStopping
@@ -77,7 +130,7 @@ class SourceFineTuner(RegressorMixin, BaseEstimator):
             raise ValueError("SourceFineTuner needs a source module")
         X = np.asarray(X, dtype=np.float32)
         y = np.asarray(y, dtype=np.float32).reshape(-1, 1)
-        seed = 0 if self.random_state is None else int(self.random_state)
+        seed = _seed(self.random_state)
         torch.manual_seed(seed)
         net_module = copy.deepcopy(self.module).float()
         with torch.no_grad():
@@ -105,5 +158,16 @@ class SourceFineTuner(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
+        """Predictions of the fine-tuned network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Descriptor matrix, as in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         check_is_fitted(self, "net_")
         return self.net_.predict(np.asarray(X, dtype=np.float32))[:, 0].astype(np.float64)

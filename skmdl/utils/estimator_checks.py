@@ -29,6 +29,8 @@ from sklearn.utils import estimator_checks as sk
 
 #: sklearn checks that build their own estimator state without data, or only
 #: pass invalid parameters (validation must happen before data are touched).
+#: ``check_param_validation`` runs for every estimator: one without
+#: ``_parameter_constraints`` fails it (and :func:`check_parameter_constraints`).
 SKLEARN_CHECKS = (
     "check_parameters_default_constructible",
     "check_no_attributes_set_in_init",
@@ -94,6 +96,17 @@ def _assert_same_outputs(a, b, what, exact=True):
     assert a.keys() == b.keys(), f"{what}: different methods {a.keys()} vs {b.keys()}"
     for m in a:
         _assert_same(a[m], b[m], f"{what}: {m} differs", exact)
+
+
+def check_parameter_constraints(est, X, y):
+    """Every parameter has an entry in ``_parameter_constraints`` (validated by ``fit``)."""
+    constraints = getattr(est, "_parameter_constraints", None)
+    assert isinstance(constraints, dict), (
+        f"{_name(est)} has no _parameter_constraints: state what each parameter accepts")
+    params = set(est.get_params(deep=False))
+    missing, extra = params - set(constraints), set(constraints) - params
+    assert not missing, f"{_name(est)}._parameter_constraints has no entry for {sorted(missing)}"
+    assert not extra, f"{_name(est)}._parameter_constraints names no parameter {sorted(extra)}"
 
 
 def check_clone(est, X, y):
@@ -224,6 +237,7 @@ def check_subset_invariance(est, X, y):
 
 
 DATA_CHECKS = (
+    check_parameter_constraints,
     check_clone,
     check_params_round_trip,
     check_fit_returns_self,
@@ -242,22 +256,29 @@ def skmdl_checks(estimator, X, y=None):
     Parameters
     ----------
     estimator : estimator instance
-    X : list or pandas Series of the estimator's inputs (formulas, structures, SMILES)
-    y : array-like, optional
+        The estimator to check (cloned by every check, never modified).
+    X : list or pandas Series
+        The estimator's inputs (formulas, structures, SMILES).
+    y : array-like, default=None
+        Targets, for estimators that need them.
 
     Returns
     -------
-    list of callables, each with a ``.__name__`` like ``"check_pickle_round_trip"``.
+    list of callables
+        Each with a ``.__name__`` like ``"check_pickle_round_trip"``.
+
+    Examples
+    --------
+    >>> from skmdl.descriptors import CompositionFeaturizer
+    >>> checks = skmdl_checks(CompositionFeaturizer(), ["NaCl", "MgO"])
+    >>> "check_parameter_constraints" in [c.__name__ for c in checks]
+    True
     """
     checks = []
     name = _name(estimator)
     for check_name in SKLEARN_CHECKS:
         fn = getattr(sk, check_name, None)
         if fn is None:  # older scikit-learn
-            continue
-        if check_name == "check_param_validation" and not hasattr(
-            estimator, "_parameter_constraints"
-        ):
             continue
         checks.append(_named(partial(_run_sklearn_check, fn, name, estimator), check_name))
     data_checks = list(DATA_CHECKS)

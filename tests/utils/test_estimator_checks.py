@@ -1,15 +1,19 @@
 """The contract checks must catch broken estimators, not only pass good ones."""
 
+from numbers import Integral, Real
+
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 
 from skmdl.utils.estimator_checks import check_skmdl_estimator, skmdl_checks
 
 X = ["Fe2O3", "NaCl", "SiO2", "BaTiO3", "LiCoO2", "GaAs"]
 
 
-class GoodTransformer(TransformerMixin, BaseEstimator):
+class Unconstrained(TransformerMixin, BaseEstimator):
+    """A transformer without ``_parameter_constraints`` (GoodTransformer adds them)."""
+
     def __init__(self, scale=1.0, n_jobs=None):
         self.scale = scale
         self.n_jobs = n_jobs
@@ -26,6 +30,14 @@ class GoodTransformer(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None):
         return np.array(["length", "n_O"], dtype=object)
+
+
+class GoodTransformer(Unconstrained):
+    _parameter_constraints = {"scale": [Real], "n_jobs": [Integral, None]}
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        return super().fit(X, y)
 
 
 class SetsAttributeInInit(GoodTransformer):
@@ -82,6 +94,19 @@ class FitReturnsNone(GoodTransformer):
         super().fit(X, y)
 
 
+class NoConstraints(Unconstrained):
+    """States nothing about its parameters (sklearn's check_param_validation used to be
+    skipped for it)."""
+
+
+class ConstraintMissesAParameter(GoodTransformer):
+    _parameter_constraints = {"scale": [Real]}
+
+
+class FitDoesNotValidate(GoodTransformer):
+    fit = Unconstrained.fit  # no @_fit_context: a bad scale is never refused
+
+
 def test_good_estimator_passes():
     check_skmdl_estimator(GoodTransformer(), list(X))
 
@@ -97,6 +122,10 @@ def test_good_estimator_passes():
         (DependsOnBatch(), "check_subset_invariance"),
         (MutatesInput(), "check_fit_does_not_mutate_input"),
         (FitReturnsNone(), "check_fit_returns_self"),
+        (NoConstraints(), "check_parameter_constraints"),
+        (NoConstraints(), "check_param_validation"),
+        (ConstraintMissesAParameter(), "check_parameter_constraints"),
+        (FitDoesNotValidate(), "check_param_validation"),
     ],
 )
 def test_broken_estimators_are_caught(est, failing_check):
