@@ -271,7 +271,11 @@ def load_task(name: str, return_split: bool = False):
     X, y = _to_xy(df, name)
     if not return_split:
         return X, y
-    split = pd.Series(df["split"].to_numpy(dtype=object), name="split") if "split" in df else None
+    split = None
+    if "split" in df:  # an all-empty column (the MP transport tables) is no split
+        values = df["split"].fillna("").astype(str).str.strip()
+        if (values != "").any():
+            split = pd.Series(values.to_numpy(dtype=object), name="split")
     return X, y, split
 
 
