@@ -320,7 +320,7 @@ def model_digest(body: dict) -> str:
     >>> model_digest({"b": 1, "a": [1.5]}) == model_digest({"a": [1.5], "b": 1})
     True
     """
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -16,7 +16,8 @@ from skmdl.cli import main
 def test_fit_writes_safe_files_and_a_card(steels, fitted, fit_sources):
     path, _, y = steels
     files = [p for p in fitted.rglob("*") if p.is_file()]
-    assert {p.suffix for p in files} == {".json", ".safetensors"}  # never a pickle
+    # never a pickle: JSON, the estimator as skops data, the networks as safetensors
+    assert {p.suffix for p in files} == {".json", ".safetensors", ".skops"}
     assert not any(p.name.startswith(".") for p in fitted.parent.iterdir())  # no temp left
     body = json.loads((fitted / "model.json").read_text())
     card = body["card"]
@@ -47,7 +48,9 @@ def test_fit_predict_round_trip(steels, fitted, tmp_path, capsys):
     np.testing.assert_array_equal(df["formula"], X)
     pred = df["yield_strength_pred"].to_numpy()
     assert np.corrcoef(pred, y)[0, 1] > 0.7
-    assert (df["yield_strength_std"] > 0).all()
+    # members are extra trees (TransferRegressor's default head): on their own training
+    # rows they agree, so the spread there may be 0 (unseen rows: test_model_roundtrip.py)
+    assert (df["yield_strength_std"] >= 0).all()
     lo, hi = df["yield_strength_lo80"].to_numpy(), df["yield_strength_hi80"].to_numpy()
     assert (lo < pred).all() and (pred < hi).all()
     assert np.mean((lo <= y) & (y <= hi)) >= 0.7  # calibrated on CV residuals
@@ -68,16 +71,20 @@ def test_model_folder_is_a_library(fitted, capsys):
     assert main(["library", "verify", "--library", str(fitted)]) == 0
     assert "2 of 2 artifacts verified" in capsys.readouterr().out
     assert main(["library", "list", "--library", str(fitted)]) == 0
-    assert "member1-" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    card = json.loads((fitted / "model.json").read_text())["card"]
+    assert all(source in listed for source in card["sources"])  # the source networks
 
 
-@pytest.mark.parametrize("target", ["weights", "card", "model.json", "index.json"])
+@pytest.mark.parametrize("target", ["weights", "card", "model.json", "index.json",
+                                    "estimator"])
 def test_tampered_model_is_refused(steels, fitted, tmp_path, capsys, target, error_line):
     model = tmp_path / "model"
     shutil.copytree(fitted, model)
     member = next((model / "models").iterdir())
     path = {"weights": member / "weights.safetensors", "card": member / "card.json",
-            "model.json": model / "model.json", "index.json": model / "index.json"}[target]
+            "model.json": model / "model.json", "index.json": model / "index.json",
+            "estimator": model / "estimator.skops"}[target]
     if path.suffix == ".json":
         path.write_text(path.read_text().replace("yield_strength", "yield_strengtH", 1)
                         .replace('"id"', '"id" ', 1))
