@@ -5,7 +5,8 @@ import pytest
 
 from skmdl.library import ModelLibrary, TrainingConfig
 from skmdl.library.batched import train_mlp_group
-from skmdl.library.builder import draw_architecture, model_seed, train_mlp
+from skmdl.library.builder import draw_architecture, model_seed
+from skmdl.library.training import train_mlp
 from tinylib import build_tiny
 
 
