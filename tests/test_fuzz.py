@@ -13,14 +13,16 @@ valid inputs plus structured edge cases), are thrown at skmdl:
 5. bad tables and model folders -> ``skmdl.cli.main`` (featurize, fit, predict,
    library info / verify)
 
-Every input must end in a *clear outcome*: the documented exception (a
-``ValueError`` naming the item and its row for the featurizers;
+Every input must end in a *clear outcome*: the documented exception (an
+``InvalidInputError`` whose ``row``, ``item`` and ``label`` attributes name the
+item and its row for the featurizers;
 ``ArtifactIntegrityError`` / ``FileNotFoundError`` naming the file for the
 library; exit code 2 and one ``skmdl <command>: error:`` line for the command
 line, with no output file left behind), a documented all-NaN row
-(``errors="nan"``), or, when a mutation happens to produce a valid input, a
+(``errors="nan"``, with a ``FeaturizationWarning`` whose ``rows`` are the bad
+rows), or, when a mutation happens to produce a valid input, a
 normal result (without inf, the same in both ``errors`` modes). Anything else
--- another exception type, a message that does not name the input, an error row
+-- another exception type, an error that does not name the input, an error row
 that is not all NaN, more than ``TIME_LIMIT`` seconds, a leftover file -- is a
 failure. One test runs all families (a per-family
 summary is printed and attached to the report) and asserts at least
@@ -50,6 +52,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from skmdl.exceptions import (FeaturizationWarning, FormulaError, InvalidInputError,
+                              MoleculeError, StructureError)
+
 #: seconds one input may take
 TIME_LIMIT = 5.0
 #: an input still running after this many time limits (stuck in compiled code) kills the process
@@ -57,7 +62,6 @@ KILL_AFTER = 12
 #: bad inputs (not counting mutations that happened to be valid) the suite must try
 MIN_BAD_INPUTS = 500
 SEED = 20240611
-NAN_WARNING = "could not be featurized"
 
 
 # ---------------------------------------------------------------- the harness
@@ -183,24 +187,33 @@ def mutate_text(rng, text, alphabet, n_max=4) -> str:
     return "".join(s)
 
 
+def featurization_warnings(caught) -> list:
+    """The FeaturizationWarnings among recorded warnings."""
+    return [w.message for w in caught if isinstance(w.message, FeaturizationWarning)]
+
+
 def check_featurizer(f_raise, f_nan, item, names) -> tuple:
     """One item through a featurizer in ``errors="raise"`` and ``errors="nan"`` mode.
 
-    A bad item must raise a ValueError whose message holds every string of
-    ``names`` and ``(row 0)``, and give an all-NaN row with a warning in NaN
-    mode. A valid item must give the same row in both modes, without inf.
+    A bad item must raise an InvalidInputError for row 0 carrying the item,
+    whose label (the message's name of the item) holds every string of
+    ``names``, and give an all-NaN row with a FeaturizationWarning for row 0
+    in NaN mode. A valid item must give the same row in both modes, without inf.
     """
     try:
         row = f_raise.transform([item])
-    except ValueError as exc:
-        msg = str(exc)
-        assert "(row 0)" in msg and all(n in msg for n in names), f"message {msg!r}"
+    except InvalidInputError as exc:
+        assert exc.row == 0, f"row {exc.row!r}"
+        assert exc.item is item, f"item {exc.item!r}"
+        assert all(n in exc.label for n in names), f"label {exc.label!r}"
+        assert exc.reason and exc.reason in str(exc), f"message {str(exc)!r}"
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             nan_row = f_nan.transform([item])
         assert nan_row.shape == (1, len(f_raise.feature_names_out_)), nan_row.shape
         assert np.isnan(nan_row).all(), "errors='nan' gave a row that is not all NaN"
-        assert any(NAN_WARNING in str(w.message) for w in caught), "no warning in NaN mode"
+        assert [(w.n_failed, w.rows) for w in featurization_warnings(caught)] == [(1, (0,))], \
+            "no FeaturizationWarning for row 0 in NaN mode"
         return ("error", "nan_row")
     assert row.shape == (1, len(f_raise.feature_names_out_)), row.shape
     assert not np.isinf(row).any(), "a valid input gave inf features"
@@ -268,12 +281,14 @@ def fuzz_formulas(out: Outcomes, rng) -> None:
 
         out.run("formulas", item, check)
 
-    def whole_batch():  # exactly the bad rows are NaN, one warning with their count
+    def whole_batch():  # exactly the bad rows are NaN, one warning with their rows
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             batch = f_nan.transform(items)
-        assert np.isnan(batch).all(axis=1).sum() == len(bad)
-        assert any(f"{len(bad)} of {len(items)} formulas" in str(w.message) for w in caught)
+        nan_rows = tuple(np.flatnonzero(np.isnan(batch).all(axis=1)))
+        assert len(nan_rows) == len(bad)
+        (w,) = featurization_warnings(caught)
+        assert (w.n_failed, w.n_total, w.rows) == (len(bad), len(items), nan_rows)
 
     out.run("formulas", "all inputs in one call", whole_batch, count=False)
     fuzz_csp_formulas(out, rng, bad)
@@ -297,7 +312,10 @@ def fuzz_csp_formulas(out: Outcomes, rng, formulas) -> None:
         def check(item=item):
             try:
                 csp.predict([item])
-            except ValueError as exc:
+            except InvalidInputError as exc:
+                assert exc.item == item or exc.item is item, f"item {exc.item!r}"
+                return ("error",)
+            except ValueError as exc:  # ShotgunCSP's own check (a plain ValueError for now)
                 assert repr(item)[:40] in str(exc), f"message {str(exc)!r}"
                 return ("error",)
             return ("accepted",)
@@ -358,7 +376,7 @@ def fuzz_smiles(out: Outcomes, rng) -> None:
         for mode in POLYMER_MODES}
     for item, mode in smiles_inputs(rng):
         if isinstance(item, Chem.Mol):
-            names = ["cannot featurize SMILES"]
+            names = ["SMILES "]
         else:
             names = [f"SMILES {item!r}"]
 
@@ -710,6 +728,16 @@ def _csv_inputs(rng, column="formula", valid=("Fe2O3", "NaCl", "SiO2", "LiFePO4"
     return cases
 
 
+def _has_nan_rows(output) -> bool:
+    """Whether a written table (featurize, predict) has a row whose numbers are all NaN."""
+    if output is None or not Path(output).is_file():
+        return False
+    path = Path(output)
+    df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    numbers = df.iloc[:, 1:].apply(pd.to_numeric, errors="coerce")
+    return bool(numbers.shape[1] and numbers.isna().all(axis=1).any())
+
+
 class CLI:
     """Runs ``skmdl.cli.main`` in-process and classifies the result."""
 
@@ -731,7 +759,7 @@ class CLI:
         after = set(folder.iterdir()) if folder.is_dir() else set()
         if code == 0:
             assert may_succeed, f"exit code 0; stderr {err!r}"
-            nan = "could not be featurized" in err
+            nan = _has_nan_rows(output)
             if output is not None:
                 assert Path(output).exists(), "exit code 0 without an output"
                 shutil.rmtree(output) if Path(output).is_dir() else Path(output).unlink()
@@ -905,11 +933,13 @@ def test_formula_amounts_must_be_finite_numbers(item, reason):
     out of ``errors="nan"`` too)."""
     from skmdl.descriptors import CompositionFeaturizer
 
-    with pytest.raises(ValueError, match=re.escape(reason)) as info:
+    with pytest.raises(FormulaError) as info:
         CompositionFeaturizer(stats="all").fit().transform(["NaCl", item])
-    assert f"formula {item!r} (row 1)" in str(info.value)
-    with pytest.warns(UserWarning, match="1 of 2 formulas could not be featurized"):
+    assert (info.value.row, info.value.item) == (1, item)
+    assert reason in info.value.reason
+    with pytest.warns(FeaturizationWarning) as record:
         X = CompositionFeaturizer(stats="all", errors="nan").fit().transform(["NaCl", item])
+    assert [(w.message.n_failed, w.message.rows) for w in record] == [(1, (1,))]
     assert np.isfinite(X[0]).all() and np.isnan(X[1]).all()
 
 
@@ -936,10 +966,12 @@ def test_unsanitized_mol_is_a_clear_error():
         f.fit()
         for smiles, reason in (("c1cccc1", "Can't kekulize"), ("C(C)(C)(C)(C)C", "valence")):
             mol = Chem.MolFromSmiles(smiles, sanitize=False)
-            shown = re.escape(Chem.MolToSmiles(mol))
-            with pytest.raises(ValueError, match=rf"SMILES '{shown}' \(row 0\): "
-                               rf"RDKit cannot sanitize this molecule \(.*{reason}"):
+            with pytest.raises(MoleculeError) as info:
                 f.transform([mol])
+            assert (info.value.row, info.value.item) == (0, mol)
+            assert info.value.label == f"SMILES {Chem.MolToSmiles(mol)!r}"
+            assert re.match(rf"RDKit cannot sanitize this molecule \(.*{reason}",
+                            info.value.reason), info.value.reason
         raw = Chem.MolFromSmiles("c1ccccc1O", sanitize=False)
         np.testing.assert_array_equal(f.transform([raw]), f.transform(["Oc1ccccc1"]))
         np.testing.assert_array_equal(f.transform([raw]), f.transform([raw]))
@@ -957,9 +989,10 @@ def test_rwmol_is_a_molecule():
     bad = Chem.RWMol(Chem.MolFromSmiles("C"))
     for _ in range(5):  # a pentavalent carbon
         bad.AddBond(0, bad.AddAtom(Chem.Atom(6)), Chem.BondType.SINGLE)
-    with pytest.raises(ValueError, match=r"SMILES 'CC\(C\)\(C\)\(C\)C' \(row 0\): RDKit "
-                       "cannot sanitize"):
+    with pytest.raises(MoleculeError) as info:
         f.transform([bad])
+    assert info.value.row == 0 and info.value.label == "SMILES 'CC(C)(C)(C)C'"
+    assert info.value.reason.startswith("RDKit cannot sanitize")
 
 
 def _structures():
@@ -994,10 +1027,12 @@ def test_degenerate_structures_are_refused_at_once(case):
     for f in (RadialDistributionFeaturizer(elements=["Na", "Cl"], cutoff=6.0, n_bins=10),
               OrbitalFieldMatrixFeaturizer(neighbors="cutoff")):
         start = time.perf_counter()
-        with pytest.raises(ValueError, match=re.escape(reason)):
+        with pytest.raises(StructureError) as info:
             f.fit().transform([structure])
-        with pytest.warns(UserWarning, match="1 of 1 structures"):
+        assert info.value.row == 0 and reason in info.value.reason
+        with pytest.warns(FeaturizationWarning) as record:
             assert np.isnan(f.set_params(errors="nan").transform([structure])).all()
+        assert [w.message.rows for w in record] == [(0,)]
         assert time.perf_counter() - start < 2.0
 
 
@@ -1009,8 +1044,9 @@ def test_error_names_the_file_of_a_long_path(tmp_path):
     folder.mkdir()
     (folder / "broken.cif").write_text("data_x\nloop_\n_atom_site_label\nfoo bar\n")
     f = RadialDistributionFeaturizer(elements=["Na"]).fit()
-    with pytest.raises(ValueError, match=r"\.\.\.d+/broken\.cif' \(row 0\)"):
+    with pytest.raises(StructureError) as info:
         f.transform([str(folder / "broken.cif")])
+    assert info.value.row == 0 and re.search(r"\.\.\.d+/broken\.cif'$", info.value.label)
 
 
 @pytest.fixture()

@@ -1,4 +1,13 @@
-"""``skmdl featurize``: descriptors of a table column of formulas, crystal structures or SMILES."""
+"""``skmdl featurize``: descriptors of a table column of formulas, crystal structures or SMILES.
+
+Examples
+--------
+>>> from skmdl.cli import build_parser
+>>> args = build_parser().parse_args(["featurize", "in.csv", "out.csv", "--featurizer",
+...                                   "morgan", "--n-bits", "64"])
+>>> make_featurizer(args)
+MorganFingerprint(n_bits=64)
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,12 @@
-"""``skmdl library``: list, search, inspect, verify, build and publish a model library."""
+"""``skmdl library``: list, search, inspect, verify, build and publish a model library.
+
+Examples
+--------
+>>> from skmdl.cli import main
+>>> main(["library", "search", "--text", "no-such-model"])
+(no models)
+0
+"""
 
 from __future__ import annotations
 

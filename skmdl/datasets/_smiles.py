@@ -46,6 +46,25 @@ def load_smiles_task(home: Path, name: str):
 
     Rows without a value of the property are dropped; the index keeps each
     row's position in the file.
+
+    Parameters
+    ----------
+    home : path
+        The shared data folder (``$SKMDL_DATA``).
+    name : str
+        A key of :data:`SMILES_TASKS`.
+
+    Returns
+    -------
+    X : pandas Series of str
+    y : pandas Series of float
+
+    Examples
+    --------
+    >>> import os
+    >>> X, y = load_smiles_task(os.environ["SKMDL_DATA"], "qm9_gap")
+    >>> X.name, y.name, len(X) == len(y)
+    ('smiles', 'qm9_gap', True)
     """
     relpath, smiles_col, prop, _ = SMILES_TASKS[name]
     path = Path(home) / relpath

@@ -1,4 +1,17 @@
-"""Descriptors: scikit-learn transformers from materials inputs to feature matrices."""
+"""Descriptors: scikit-learn transformers from materials inputs to feature matrices.
+
+Formulas (:class:`CompositionFeaturizer`), crystal structures
+(:class:`RadialDistributionFeaturizer`, :class:`OrbitalFieldMatrixFeaturizer`,
+:class:`CHGNetEmbedding`) and SMILES (:class:`RDKitDescriptors`,
+:class:`MorganFingerprint`, :class:`MACCSKeys`); a bad input raises a
+:class:`~skmdl.exceptions.InvalidInputError` naming it and its row.
+
+Examples
+--------
+>>> from skmdl.descriptors import CompositionFeaturizer
+>>> CompositionFeaturizer().fit().transform(["Fe2O3", "NaCl"]).shape
+(2, 132)
+"""
 
 from ._formula import FormulaError, parse_formula
 from .composition import CompositionFeaturizer

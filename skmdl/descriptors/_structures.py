@@ -7,6 +7,15 @@ carrying the reason, so the caller can name the item and its row.
 
 pymatgen is imported lazily: ``import skmdl.descriptors`` stays as cheap as
 the composition featurizer needs.
+
+Examples
+--------
+>>> from pymatgen.core import Lattice, Structure
+>>> nacl = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+>>> describe(nacl)
+'Structure(NaCl, 2 sites)'
+>>> load_structures([nacl, "no/such.cif"])[1].reason
+"no such file: 'no/such.cif'"
 """
 
 from __future__ import annotations

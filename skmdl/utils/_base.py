@@ -34,6 +34,12 @@ def as_item_list(X, what: str) -> list:
     objects stay what they are. ``what`` names the items in error messages
     ("formulas", "SMILES", "structures"). Callers reject single items (a bare
     string, Structure, Mol) before calling this.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> as_item_list(pd.DataFrame({"formula": ["NaCl", "MgO"]}), "formulas")
+    ['NaCl', 'MgO']
     """
     import numpy as np
     import pandas as pd
