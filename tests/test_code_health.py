@@ -67,7 +67,6 @@ ALLOWED.update({key: _ELSEWHERE for key in [
     ("benchmarks/descriptor_speed.py", "_PARALLEL_MIN"),
     ("benchmarks/descriptor_speed.py", "_csr"),
     ("tests/cli/test_main.py", "_is_input_error"),
-    ("tests/csp/test_shotgun.py", "_diverse_head"),
     ("tests/datasets/test_datasets.py", "_build_samples"),
     ("tests/descriptors/test_molecule.py", "_FEATURE_CACHE"),
     ("tests/descriptors/test_molecule.py", "_values"),

@@ -27,7 +27,13 @@ class InputError(ValueError):
 # ------------------------------------------------------------------ tables
 
 def table_format(path, what="output") -> str:
-    """``"csv"`` or ``"parquet"`` from the file name (an output must name one of the two)."""
+    """``"csv"`` or ``"parquet"`` from the file name (an output must name one of the two).
+
+    Examples
+    --------
+    >>> table_format("out.parquet"), table_format("in.txt", "input")
+    ('parquet', 'csv')
+    """
     name = str(path).lower()
     if name.endswith(".parquet"):
         return "parquet"
@@ -80,7 +86,17 @@ def column(df, name, path) -> list:
 
 
 def write_table(df, path) -> None:
-    """Write a DataFrame as CSV or Parquet (by extension), atomically."""
+    """Write a DataFrame as CSV or Parquet (by extension), atomically.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "out.csv"
+    >>> write_table(pd.DataFrame({"formula": ["NaCl"], "y": [1.5]}), path)
+    >>> path.read_text().splitlines()
+    ['formula,y', 'NaCl,1.5']
+    """
     fmt = table_format(path)
     if fmt == "parquet":
         import_optional("pyarrow", "writing Parquet tables")
@@ -107,7 +123,15 @@ atomic_folder = atomic_dir
 # ------------------------------------------------------------------ messages and progress
 
 def one_line(exc) -> str:
-    """An exception's message on one line (a KeyError without its quotes)."""
+    """An exception's message on one line (a KeyError without its quotes).
+
+    Examples
+    --------
+    >>> one_line(KeyError("no column 'x'"))
+    "no column 'x'"
+    >>> one_line(ValueError("bad" + chr(10) + "  input"))  # chr(10): a line break
+    'bad input'
+    """
     msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
     text = " ".join(line.strip() for line in str(msg).splitlines() if line.strip())
     return text or type(exc).__name__

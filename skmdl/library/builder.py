@@ -80,7 +80,17 @@ def model_seed(seed: int, task: str, k: int) -> np.random.SeedSequence:
 
 
 def draw_architecture(ss: np.random.SeedSequence, config: TrainingConfig) -> dict:
-    """Random architecture and optimizer settings (widths non-increasing with depth)."""
+    """Random architecture and optimizer settings (widths non-increasing with depth).
+
+    Examples
+    --------
+    >>> config = TrainingConfig()
+    >>> arch = draw_architecture(model_seed(0, "oqmd_bandgap", 0), config)
+    >>> arch == draw_architecture(model_seed(0, "oqmd_bandgap", 0), config)  # seeded
+    True
+    >>> arch["hidden"] == sorted(arch["hidden"], reverse=True), sorted(arch)
+    (True, ['activation', 'batch_size', 'dropout', 'hidden', 'lr', 'torch_seed', 'weight_decay'])
+    """
     rng = np.random.default_rng(ss)
     n_layers = int(rng.integers(config.n_layers[0], config.n_layers[1] + 1))
     widths = sorted(rng.choice(config.widths, size=n_layers), reverse=True)
@@ -310,7 +320,14 @@ def _module_from_state(state, arch, n_in):
 
 
 def descriptor_name(featurizer) -> str:
-    """Short descriptor tag for search, e.g. ``"composition:magpie:all+stoich"``."""
+    """Short descriptor tag for search, e.g. ``"composition:magpie:all+stoich"``.
+
+    Examples
+    --------
+    >>> from skmdl.descriptors import CompositionFeaturizer
+    >>> descriptor_name(CompositionFeaturizer(stats="all", stoichiometry=True))
+    'composition:magpie:all+stoich'
+    """
     p = featurizer.get_params(deep=False)
     if type(featurizer).__name__ == "CompositionFeaturizer":
         stats = p["stats"] if isinstance(p["stats"], str) else "-".join(p["stats"])

@@ -111,7 +111,13 @@ TARGET_QUANTITIES = {
 
 
 def transfer_exclusions(task):
-    """``dict(exclude_tasks=..., exclude_quantities=...)`` for a target task."""
+    """``dict(exclude_tasks=..., exclude_quantities=...)`` for a target task.
+
+    Examples
+    --------
+    >>> transfer_exclusions("matbench_phonons")
+    {'exclude_tasks': ['matbench_phonons'], 'exclude_quantities': ['phonon frequency']}
+    """
     quantity = TARGET_QUANTITIES.get(task, ())
     quantities = [quantity] if isinstance(quantity, str) else list(quantity)
     return {"exclude_tasks": [task], "exclude_quantities": quantities}
@@ -122,6 +128,14 @@ def transfer_sources(task, library=None, kind="inorganic"):
 
     The same candidates ``TransferRegressor(**transfer_exclusions(task))``
     screens (default library when ``library`` is None).
+
+    Examples
+    --------
+    >>> from skmdl.library import ModelLibrary
+    >>> lib = ModelLibrary.default()
+    >>> ids = transfer_sources("matbench_phonons", lib)
+    >>> len(ids) > 0, any(lib.quantity(i) == "phonon frequency" for i in ids)
+    (True, False)
     """
     from .library import ModelLibrary
 

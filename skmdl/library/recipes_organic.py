@@ -156,6 +156,12 @@ def build_organic(out_dir, n_molecule_models=2, n_polymer_models=3, n_jobs=1, pr
 
 
 def polymer_transfer_exclusions(task):
-    """``dict(exclude_tasks=..., exclude_quantities=...)`` for a polymer target task."""
+    """``dict(exclude_tasks=..., exclude_quantities=...)`` for a polymer target task.
+
+    Examples
+    --------
+    >>> polymer_transfer_exclusions("opp2025_tc")
+    {'exclude_tasks': ['opp2025_tc'], 'exclude_quantities': ['thermal conductivity']}
+    """
     quantity = POLYMER_TARGETS.get(task)
     return {"exclude_tasks": [task], "exclude_quantities": [quantity] if quantity else []}

@@ -102,7 +102,8 @@ def scaled_tensors(model, standardization, F, y, device="cpu"):
     """
     import torch
 
-    X = torch.from_numpy(np.array(F, dtype=np.float32)).to(device)  # a copy: F may be a read-only memmap
+    # np.array copies: F may be a read-only memmap, which torch cannot wrap
+    X = torch.from_numpy(np.array(F, dtype=np.float32)).to(device)
     with torch.no_grad():
         Z = model.standardize(X)
     y_mean, y_scale = standardization[2:]
@@ -156,7 +157,10 @@ class EarlyStopping:
         return self.best is not None and not self.active.any()
 
     def update(self, epoch, losses):
-        """Record the validation ``losses`` of ``epoch``; returns the numpy mask of improved networks."""
+        """Record the validation ``losses`` of ``epoch``; returns the mask of improved networks.
+
+        The mask is a numpy array, whatever the type of ``losses``.
+        """
         if self.best is None:
             self._start(losses)
         improved = _to_numpy(losses < self.best - self.min_delta) & self.active

@@ -1,4 +1,7 @@
-"""Uncertainty reports: interval coverage and calibration curves (numbers; plots: :mod:`skmdl.plotting`)."""
+"""Uncertainty reports: interval coverage and calibration curves.
+
+The numbers only; their plots are in :mod:`skmdl.plotting`.
+"""
 
 from __future__ import annotations
 
