@@ -73,6 +73,18 @@ def run(n_estimators: int = 300, n_jobs: int | None = None, verbose: bool = True
 
 
 def main(argv=None) -> int:
+    """Run the demo on all cores (``python -m skmdl.demo``).
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Ignored (the demo takes no arguments).
+
+    Returns
+    -------
+    int
+        The exit code, 0.
+    """
     run(n_jobs=-1)
     return 0
 

@@ -106,6 +106,11 @@ class InvalidInputError(ValueError):
 class FormulaError(InvalidInputError):
     """A formula that cannot be parsed or names an unknown element.
 
+    Parameters
+    ----------
+    reason, item, row, label : see :class:`InvalidInputError`
+        What is wrong, the item, its row, and how the message names it.
+
     Examples
     --------
     >>> from skmdl.descriptors import parse_formula
@@ -120,6 +125,11 @@ class FormulaError(InvalidInputError):
 class MoleculeError(InvalidInputError):
     """A SMILES that cannot be parsed, or a repeat unit that cannot be polymerized.
 
+    Parameters
+    ----------
+    reason, item, row, label : see :class:`InvalidInputError`
+        What is wrong, the item, its row, and how the message names it.
+
     Examples
     --------
     >>> from skmdl.descriptors import MorganFingerprint
@@ -132,6 +142,11 @@ class MoleculeError(InvalidInputError):
 
 class StructureError(InvalidInputError):
     """An input that is not a usable crystal structure.
+
+    Parameters
+    ----------
+    reason, item, row, label : see :class:`InvalidInputError`
+        What is wrong, the item, its row, and how the message names it.
 
     Examples
     --------

@@ -102,7 +102,19 @@ class CHGNetEmbedding(_StructureInputs):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X=None, y=None):
-        """Load the pretrained network (``X`` is not used)."""
+        """Load the pretrained network.
+
+        Parameters
+        ----------
+        X : ignored
+            Not used for learning (the featurizer is stateless) but accepted
+            for the pipeline API.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
         net = _load_chgnet(self.model, self.device)
         self._net = net
         dim = int(net.model_args["atom_fea_dim"])

@@ -38,6 +38,11 @@ def _parse_chunk(items):
 def parse_compositions(X):
     """Parse inputs once per distinct value.
 
+    Parameters
+    ----------
+    X : list, tuple, pandas Series or 1-column DataFrame
+        Formula strings, pymatgen ``Composition`` objects or ``{element: amount}`` dicts.
+
     Returns
     -------
     parsed : list of (dict or FormulaError), one per distinct input
@@ -163,7 +168,21 @@ def _row_fractions(amounts, counts):
 
 
 def stoichiometry_norms(amounts, counts, ps=STOICHIOMETRY_P):
-    """matminer ``Stoichiometry`` features: number of elements (p=0) and p-norms of fractions."""
+    """matminer ``Stoichiometry`` features: number of elements (p=0) and p-norms of fractions.
+
+    Parameters
+    ----------
+    amounts : ndarray of shape (nnz,)
+        Amount of every element of every composition, concatenated.
+    counts : ndarray of shape (n_compositions,)
+        Number of elements of each composition (all >= 1).
+    ps : sequence of float, default=STOICHIOMETRY_P
+        The p of each norm (0 counts the elements).
+
+    Returns
+    -------
+    ndarray of shape (n_compositions, len(ps))
+    """
     _, frac, starts = _row_fractions(amounts, counts)
     out = np.empty((len(counts), len(ps)))
     for k, p in enumerate(ps):
@@ -288,8 +307,16 @@ class CompositionFeaturizer(_ParallelFeaturizer):
     def fit(self, X=None, y=None):
         """Validate the parameters and load the element table.
 
-        ``X`` is not used for learning (the featurizer is stateless) but is
-        accepted for the pipeline API.
+        Parameters
+        ----------
+        X : ignored
+            Not used for learning (the featurizer is stateless) but accepted
+            for the pipeline API.
+        y : ignored
+
+        Returns
+        -------
+        self
         """
         self.stats_ = self._resolve_stats()
         self.table_ = self._resolve_table()

@@ -58,7 +58,18 @@ def load_element_table(name: str = "magpie") -> pd.DataFrame:
 
 
 def table_hash(table: pd.DataFrame) -> str:
-    """sha256 of a table's symbols, column names and values (identifies a descriptor)."""
+    """sha256 of a table's symbols, column names and values (identifies a descriptor).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Element table: symbols as index, numeric property columns.
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
     h = hashlib.sha256()
     h.update("\x1f".join(map(str, table.index)).encode())
     h.update(b"\x1e")

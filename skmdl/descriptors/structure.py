@@ -127,6 +127,10 @@ class RadialDistributionFeaturizer(_NeighborFeaturizer):
         X : list, pandas Series or 1-column DataFrame of structures
             Not used when ``elements`` is given.
         y : ignored
+
+        Returns
+        -------
+        self
         """
         if self.elements is not None:
             unknown = [e for e in self.elements if e not in ATOMIC_NUMBER]
@@ -300,7 +304,19 @@ class OrbitalFieldMatrixFeaturizer(_NeighborFeaturizer):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X=None, y=None):
-        """Validate the parameters (the featurizer learns nothing from ``X``)."""
+        """Validate the parameters.
+
+        Parameters
+        ----------
+        X : ignored
+            Not used for learning (the featurizer is stateless) but accepted
+            for the pipeline API.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
         self.feature_names_out_ = np.asarray(
             [f"ofm_{a}_{b}" for a in ORBITALS for b in ORBITALS], dtype=object
         )

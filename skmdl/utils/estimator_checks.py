@@ -98,6 +98,25 @@ def _assert_same_outputs(a, b, what, exact=True):
         _assert_same(a[m], b[m], f"{what}: {m} differs", exact)
 
 
+_CHECK_PARAMETERS = """
+    Parameters
+    ----------
+    est : estimator instance
+        The estimator under test (cloned, never modified).
+    X : list or pandas Series
+        Its inputs (formulas, structures, SMILES or a feature matrix).
+    y : array-like or None
+        Its targets.
+"""
+
+
+def _check(fn):
+    """A data-aware check: its docstring gets the parameters every check shares."""
+    fn.__doc__ = fn.__doc__.rstrip() + "\n" + _CHECK_PARAMETERS
+    return fn
+
+
+@_check
 def check_parameter_constraints(est, X, y):
     """Every parameter has an entry in ``_parameter_constraints`` (validated by ``fit``)."""
     constraints = getattr(est, "_parameter_constraints", None)
@@ -109,6 +128,7 @@ def check_parameter_constraints(est, X, y):
     assert not extra, f"{_name(est)}._parameter_constraints names no parameter {sorted(extra)}"
 
 
+@_check
 def check_clone(est, X, y):
     """clone() keeps the parameters and drops learned state."""
     fitted = clone(est).fit(X, y)
@@ -122,6 +142,7 @@ def check_clone(est, X, y):
     assert not learned, f"clone of a fitted estimator keeps learned attributes {learned}"
 
 
+@_check
 def check_params_round_trip(est, X, y):
     """get_params -> set_params -> get_params is the identity."""
     e = clone(est)
@@ -132,11 +153,14 @@ def check_params_round_trip(est, X, y):
         assert params[k] is after[k], f"set_params did not store {k} untouched"
 
 
+@_check
 def check_fit_returns_self(est, X, y):
+    """fit returns the estimator itself."""
     e = clone(est)
     assert e.fit(X, y) is e, f"{_name(e)}.fit must return self"
 
 
+@_check
 def check_not_fitted(est, X, y):
     """Every output method raises NotFittedError before fit."""
     e = clone(est)
@@ -152,6 +176,7 @@ def check_not_fitted(est, X, y):
         raise AssertionError(f"{_name(e)}.{m} before fit did not raise NotFittedError")
 
 
+@_check
 def check_pickle_round_trip(est, X, y):
     """A pickled and unpickled fitted estimator gives identical outputs."""
     e = clone(est).fit(X, y)
@@ -160,7 +185,9 @@ def check_pickle_round_trip(est, X, y):
     _assert_same_outputs(before, _outputs(e2, X), "pickle round trip")
 
 
+@_check
 def check_fit_does_not_mutate_input(est, X, y):
+    """fit leaves its input X as it was."""
     X_copy = copy.deepcopy(X)
     clone(est).fit(X, y)
     if isinstance(X, (pd.Series, pd.DataFrame)):
@@ -171,6 +198,7 @@ def check_fit_does_not_mutate_input(est, X, y):
         assert list(X) == list(X_copy), "fit modified X"
 
 
+@_check
 def check_fit_idempotent(est, X, y):
     """Fitting twice gives the same outputs as fitting once."""
     e = clone(est)
@@ -179,6 +207,7 @@ def check_fit_idempotent(est, X, y):
     _assert_same_outputs(first, second, "refit", exact=False)
 
 
+@_check
 def check_set_output_pandas(est, X, y):
     """set_output(transform="pandas") returns a DataFrame named by get_feature_names_out."""
     e = clone(est).set_output(transform="pandas").fit(X, y)
@@ -190,6 +219,7 @@ def check_set_output_pandas(est, X, y):
         assert Xt.index.equals(X.index), "DataFrame output lost the input index"
 
 
+@_check
 def check_n_jobs_invariance(est, X, y):
     """Results do not depend on n_jobs."""
     one = _outputs(clone(est).set_params(n_jobs=1).fit(X, y), X)
@@ -197,6 +227,7 @@ def check_n_jobs_invariance(est, X, y):
     _assert_same_outputs(one, two, "n_jobs=1 vs n_jobs=2", exact=False)
 
 
+@_check
 def check_random_state_determinism(est, X, y):
     """Same random_state, same results."""
     a = _outputs(clone(est).set_params(random_state=0).fit(X, y), X)
@@ -204,6 +235,7 @@ def check_random_state_determinism(est, X, y):
     _assert_same_outputs(a, b, "random_state=0 twice", exact=False)
 
 
+@_check
 def check_output_length(est, X, y):
     """One output row per input item, also for a subset and a single item."""
     e = clone(est).fit(X, y)
@@ -214,6 +246,7 @@ def check_output_length(est, X, y):
             assert len(getattr(e, m)(sub)) == 1
 
 
+@_check
 def check_subset_invariance(est, X, y):
     """Outputs for a row do not depend on the other rows of the batch."""
     e = clone(est).fit(X, y)
@@ -304,12 +337,36 @@ def _named(fn, name):
 
 
 def check_id(check):
-    """pytest id of a check from :func:`skmdl_checks`."""
+    """pytest id of a check from :func:`skmdl_checks`.
+
+    Parameters
+    ----------
+    check : callable
+        One of the checks :func:`skmdl_checks` returns.
+
+    Returns
+    -------
+    str
+    """
     return check.__name__
 
 
 def check_skmdl_estimator(estimator, X, y=None):
     """Run every applicable check; raise on the first failure.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The estimator to check.
+    X : list or pandas Series
+        Its inputs.
+    y : array-like, default=None
+        Its targets, for estimators that need them.
+
+    Raises
+    ------
+    AssertionError
+        Naming the estimator and the first check it failed.
 
     Examples
     --------
