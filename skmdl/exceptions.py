@@ -103,13 +103,25 @@ class InvalidInputError(ValueError):
         return _rebuild, (type(self), self.reason, self.item, self.row, self.label)
 
 
-class FormulaError(InvalidInputError):
-    """A formula that cannot be parsed or names an unknown element.
+def _item_error(cls):
+    """Add the parameters every :class:`InvalidInputError` subclass shares to its docstring."""
+    head, sep, examples = cls.__doc__.partition("\n    Examples\n")
+    cls.__doc__ = head.rstrip() + "\n" + _ITEM_ERROR_PARAMETERS + "\n" + sep.lstrip("\n") \
+        + examples
+    return cls
 
+
+_ITEM_ERROR_PARAMETERS = """
     Parameters
     ----------
     reason, item, row, label : see :class:`InvalidInputError`
         What is wrong, the item, its row, and how the message names it.
+"""
+
+
+@_item_error
+class FormulaError(InvalidInputError):
+    """A formula that cannot be parsed or names an unknown element.
 
     Examples
     --------
@@ -122,13 +134,9 @@ class FormulaError(InvalidInputError):
     """
 
 
+@_item_error
 class MoleculeError(InvalidInputError):
     """A SMILES that cannot be parsed, or a repeat unit that cannot be polymerized.
-
-    Parameters
-    ----------
-    reason, item, row, label : see :class:`InvalidInputError`
-        What is wrong, the item, its row, and how the message names it.
 
     Examples
     --------
@@ -140,13 +148,9 @@ class MoleculeError(InvalidInputError):
     """
 
 
+@_item_error
 class StructureError(InvalidInputError):
     """An input that is not a usable crystal structure.
-
-    Parameters
-    ----------
-    reason, item, row, label : see :class:`InvalidInputError`
-        What is wrong, the item, its row, and how the message names it.
 
     Examples
     --------

@@ -109,7 +109,7 @@ def test_checked_objects_exist():
     """The walk finds the public API (it cannot pass by checking nothing)."""
     paths = [p for m in _public_modules() for p in _public_objects(m)]
     assert "skmdl.descriptors.composition.CompositionFeaturizer" in paths
-    assert "skmdl.descriptors.composition.CompositionFeaturizer.fit" in paths
+    assert "skmdl.transfer.finetune.SourceFineTuner.fit" in paths
     assert len(paths) > 100
 
 

@@ -4,9 +4,9 @@ and reporting bad rows as :class:`~skmdl.exceptions.InvalidInputError` or
 :class:`~skmdl.exceptions.FeaturizationWarning`.
 
 A featurizer derives from :class:`_Featurizer` (or :class:`_ParallelFeaturizer`,
-which adds ``n_jobs``), sets ``feature_names_out_`` in ``fit``, and implements
-``_featurize_chunk(items) -> (matrix, {position: reason})``; ``transform`` is
-written once, here.
+which adds ``n_jobs``), sets ``feature_names_out_`` in ``_fit(X)``, and implements
+``_featurize_chunk(items) -> (matrix, {position: reason})``; ``fit`` (parameter
+validation) and ``transform`` are written once, here.
 
 Examples
 --------
@@ -15,9 +15,8 @@ Examples
 ...     _noun = "words"
 ...     def __init__(self, *, errors="raise"):
 ...         super().__init__(errors=errors)
-...     def fit(self, X=None, y=None):
+...     def _fit(self, X):
 ...         self.feature_names_out_ = np.asarray(["length"], dtype=object)
-...         return self
 ...     def _featurize_chunk(self, items):
 ...         bad = {k: "empty" for k, it in enumerate(items) if not it}
 ...         return np.array([[len(it) or np.nan] for it in items], dtype=float), bad
@@ -36,7 +35,7 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
@@ -150,6 +149,10 @@ class _Featurizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin, Base
         """How a message names an item, e.g. ``"formula 'Xx2'"``."""
         return repr(item)
 
+    def _fit(self, X):  # pragma: no cover - abstract
+        """Set ``feature_names_out_`` (and what else ``transform`` needs) from the parameters."""
+        raise NotImplementedError
+
     def _featurize_chunk(self, items):  # pragma: no cover - abstract
         """(matrix of shape (len(items), n_features_out), {position: reason})."""
         raise NotImplementedError
@@ -164,6 +167,25 @@ class _Featurizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin, Base
             raise ValueError(f"expected a sequence of {cls._noun}, got a single {what}; "
                              "wrap it in a list")
         return as_item_list(X, cls._noun)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X=None, y=None):
+        """Validate the parameters and fix the output features.
+
+        Parameters
+        ----------
+        X : list, tuple, pandas Series or 1-column DataFrame, default=None
+            Input items. Only a featurizer that says so learns from them
+            (:class:`~skmdl.descriptors.RadialDistributionFeaturizer` its
+            elements); the others accept them for the pipeline API.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._fit(X)
+        return self
 
     def transform(self, X):
         """Featurize the inputs.

@@ -14,7 +14,6 @@ import warnings
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._structures import StructureError, _StructureInputs, atomic_numbers, load_structures
@@ -100,27 +99,13 @@ class CHGNetEmbedding(_StructureInputs):
         self.n_threads = n_threads
         super().__init__(errors=errors)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X=None, y=None):
-        """Load the pretrained network.
-
-        Parameters
-        ----------
-        X : ignored
-            Not used for learning (the featurizer is stateless) but accepted
-            for the pipeline API.
-        y : ignored
-
-        Returns
-        -------
-        self
-        """
+    def _fit(self, X):
+        """Load the pretrained network."""
         net = _load_chgnet(self.model, self.device)
         self._net = net
         dim = int(net.model_args["atom_fea_dim"])
         self.max_atomic_number_ = int(net.atom_embedding.embedding.num_embeddings)
         self.feature_names_out_ = np.asarray([f"chgnet_{i}" for i in range(dim)], dtype=object)
-        return self
 
     def __getstate__(self):
         state = self.__dict__.copy()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
 from ._base import _ParallelFeaturizer, factorize, parse_each
@@ -303,21 +302,8 @@ class CompositionFeaturizer(_ParallelFeaturizer):
         except (TypeError, ValueError) as exc:
             raise ValueError(f"element table must be numeric: {exc}") from None
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X=None, y=None):
-        """Validate the parameters and load the element table.
-
-        Parameters
-        ----------
-        X : ignored
-            Not used for learning (the featurizer is stateless) but accepted
-            for the pipeline API.
-        y : ignored
-
-        Returns
-        -------
-        self
-        """
+    def _fit(self, X):
+        """Load the element table and fix the output features."""
         self.stats_ = self._resolve_stats()
         self.table_ = self._resolve_table()
         self.table_hash_ = table_hash(self.table_)
@@ -329,7 +315,6 @@ class CompositionFeaturizer(_ParallelFeaturizer):
         if self.element_fractions:
             names += [f"frac_{e}" for e in FRACTION_ELEMENTS]
         self.feature_names_out_ = np.asarray(names, dtype=object)
-        return self
 
     def _featurize_chunk(self, uniques):
         """Features of distinct inputs: (matrix, {position: reason})."""

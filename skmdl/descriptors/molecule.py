@@ -27,7 +27,6 @@ import math
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import _ParallelFeaturizer
@@ -121,21 +120,8 @@ class _MoleculeFeaturizer(_ParallelFeaturizer):
     def _prepare(self):
         """Per-call state of ``_values`` (RDKit generators cannot be pickled)."""
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X=None, y=None):
-        """Validate the parameters and fix the output features.
-
-        Parameters
-        ----------
-        X : ignored
-            Not used for learning (the featurizer is stateless) but accepted
-            for the pipeline API.
-        y : ignored
-
-        Returns
-        -------
-        self
-        """
+    def _fit(self, X):
+        """Fix the output features and the cache key of the settings."""
         import rdkit
 
         self.feature_names_out_ = np.asarray(self._names(), dtype=object)
@@ -144,7 +130,6 @@ class _MoleculeFeaturizer(_ParallelFeaturizer):
         self._cache_key = (type(self).__name__, rdkit.__version__, repr(sorted(
             (k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()
             if k not in ("errors", "n_jobs"))))
-        return self
 
     def _mol(self, item):
         mol = parse_molecule(item)

@@ -17,7 +17,6 @@ import warnings
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._formula import ATOMIC_NUMBER, ELEMENTS
@@ -118,20 +117,8 @@ class RadialDistributionFeaturizer(_NeighborFeaturizer):
         self.n_bins = n_bins
         super().__init__(cutoff=cutoff, errors=errors, n_jobs=n_jobs)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X=None, y=None):
-        """Learn the element set from ``X`` (unless ``elements`` is given).
-
-        Parameters
-        ----------
-        X : list, pandas Series or 1-column DataFrame of structures
-            Not used when ``elements`` is given.
-        y : ignored
-
-        Returns
-        -------
-        self
-        """
+    def _fit(self, X):
+        """Learn the element set from ``X`` (unless ``elements`` is given)."""
         if self.elements is not None:
             unknown = [e for e in self.elements if e not in ATOMIC_NUMBER]
             if unknown or not len(self.elements):
@@ -161,7 +148,6 @@ class RadialDistributionFeaturizer(_NeighborFeaturizer):
              for x, y in zip(lo, hi)],
             dtype=object,
         )
-        return self
 
     def _featurize_one(self, s):
         n_bins, cutoff = self.n_bins, float(self.cutoff)
@@ -302,25 +288,11 @@ class OrbitalFieldMatrixFeaturizer(_NeighborFeaturizer):
         self.divide_by_distance = divide_by_distance
         super().__init__(cutoff=cutoff, errors=errors, n_jobs=n_jobs)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X=None, y=None):
-        """Validate the parameters.
-
-        Parameters
-        ----------
-        X : ignored
-            Not used for learning (the featurizer is stateless) but accepted
-            for the pipeline API.
-        y : ignored
-
-        Returns
-        -------
-        self
-        """
+    def _fit(self, X):
+        """Fix the output features (the featurizer learns nothing)."""
         self.feature_names_out_ = np.asarray(
             [f"ofm_{a}_{b}" for a in ORBITALS for b in ORBITALS], dtype=object
         )
-        return self
 
     def _featurize_one(self, s):
         onehot = valence_orbitals()
