@@ -11,7 +11,7 @@ from skmdl.cli import main
 def test_library_info_prints_a_card(fitted, capsys):
     from skmdl.library import ModelLibrary
 
-    model_id = ModelLibrary(str(fitted)).ids()[0]
+    model_id = ModelLibrary(str(fitted)).search()["id"].iloc[0]
     assert main(["library", "info", "--library", str(fitted), model_id]) == 0
     assert json.loads(capsys.readouterr().out)["id"] == model_id
 
