@@ -1,4 +1,4 @@
-"""Fitted estimators saved as data, never as code: skops for the estimator, safetensors for networks.
+"""Fitted estimators saved as data, never as code: skops for estimators, safetensors for networks.
 
 Any fitted skmdl estimator or scikit-learn pipeline of skmdl parts
 (:class:`TransferRegressor`, :class:`TransferClassifier`,
@@ -52,8 +52,8 @@ import json
 import zipfile
 from pathlib import Path
 
-from ..library.artifact import (MLP, ArtifactIntegrityError, load_artifact, read_json,
-                                sha256_file, write_artifact)
+from ..library.artifact import (CARD, MLP, WEIGHTS, ArtifactIntegrityError, load_artifact,
+                                read_json, sha256_file, write_artifact)
 from ..library.library import INDEX, ModelLibrary, default_library_path, index_entry, write_index
 from ..utils.atomic import atomic_dir
 from .featurizer import SourceModels
@@ -146,7 +146,7 @@ _KEEP = object()
 
 
 def _walks_into(obj) -> bool:
-    """Whether :func:`_map_tree` looks at the attributes of ``obj`` (skmdl's and sklearn's objects)."""
+    """Whether :func:`_map_tree` looks into the attributes of ``obj`` (skmdl's, sklearn's)."""
     top = type(obj).__module__.split(".")[0]
     return top in ("skmdl", "sklearn") and not isinstance(obj, type) and hasattr(obj, "__dict__")
 
@@ -230,8 +230,9 @@ class _Externalizer:
                     "values": [obj[c].tolist() for c in obj.columns],
                     "index": None if plain else obj.index.tolist()}
         if isinstance(obj, ModelLibrary):
-            default = not obj.remote and Path(obj.root).resolve() == default_library_path().resolve()
-            return {REF: "library", "root": None if default else str(obj.root)}
+            embedded = not obj.remote and \
+                Path(obj.root).resolve() == default_library_path().resolve()
+            return {REF: "library", "root": None if embedded else str(obj.root)}
         if isinstance(obj, dict) and REF in obj:
             raise ValueError(f"a dict with the key {REF!r} cannot be saved (it is reserved)")
         return _KEEP
@@ -261,8 +262,8 @@ class _Externalizer:
 class _Restorer:
     """Puts back what :class:`_Externalizer` replaced, from the verified model folder."""
 
-    def __init__(self, folder, library):
-        self.folder, self.library = Path(folder), library
+    def __init__(self, folder, library, files):
+        self.folder, self.library, self.files = Path(folder), library, files
         self._modules = {}
 
     def __call__(self, obj):
@@ -305,7 +306,14 @@ class _Restorer:
         if not isinstance(name, str) or not name.isidentifier():
             raise ArtifactIntegrityError(f"{self.folder / ESTIMATOR_FILE}: bad network name "
                                          f"{name!r}")
-        module, _ = load_artifact(self.folder / "networks" / name)  # sha256 checked already
+        rel = f"networks/{name}"
+        try:
+            hashes = {"weights": self.files[f"{rel}/{WEIGHTS}"],
+                      "card": self.files[f"{rel}/{CARD}"]}
+        except KeyError:
+            raise ArtifactIntegrityError(f"{self.folder / rel}: not among the files "
+                                         f"{MODEL_FILE} records") from None
+        module, _ = load_artifact(self.folder / rel, hashes)
         return module
 
 
@@ -554,7 +562,7 @@ def load_model(folder, return_card=False):
     body = read_model_file(folder)
     raw = _read_estimator(folder / ESTIMATOR_FILE)
     library = ModelLibrary(folder, index_sha256=body["files"][INDEX])
-    estimator = _map_tree(raw, _Restorer(folder, library))
+    estimator = _map_tree(raw, _Restorer(folder, library, body["files"]))
     return (estimator, body["card"]) if return_card else estimator
 
 

@@ -1,4 +1,4 @@
-"""``skmdl fit`` fits what ``TransferRegressor()`` fits; ``skmdl predict`` predicts exactly as it."""
+"""``skmdl fit`` fits what ``TransferRegressor()`` fits; ``skmdl predict`` predicts as it does."""
 
 import json
 import shutil
