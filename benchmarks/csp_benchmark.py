@@ -1,27 +1,43 @@
 """Crystal structure prediction on the 35-composition benchmark (ShotgunCSP workflow).
 
     SKMDL_DATA=../shared/data python benchmarks/csp_benchmark.py [--targets Si NaCl ...]
-        [--generators template wyckoff random] [--no-surrogate] [--no-relax]
-        [--n-candidates 60] [--n-train 16] [--n-screen 16] [--n-relax 3] [--relax-steps 30]
+        [--pool mp|benchmark] [--generators template wyckoff random] [--no-surrogate]
+        [--no-relax] [--n-candidates 1000] [--n-jobs 2] [--run NAME] [--fresh]
 
 Targets: $SKMDL_DATA/csp/benchmark35/*.cif (file name = reduced formula). For
-each target, ShotgunCSP is fitted on a reference set that holds no structure of
-the target's reduced formula: the other 34 benchmark crystals plus pymatgen's
-AFLOW prototypes, both filtered by ``exclude_formulas=[target formula]`` (the
-Wyckoff generator's space-group prior is learned from the same filtered set).
-Only the composition goes into ``predict``.
+each target, ShotgunCSP is fitted with ``exclude_formulas=[target formula]`` on
+the reference pool:
 
-Per target: rank of the first StructureMatcher(ltol=0.3, stol=0.5,
-angle_tol=10) match among the returned top 10 (relaxed candidates first),
-success@1, success@10, the same by fingerprint distance ≤ 0.2 (matminer
-SiteStatsFingerprint of CrystalNN 'ops'), the generator of the first match,
-candidates generated, CHGNet evaluations, and wall time. The template ceiling
-counts targets for which an unrelaxed ideal substitution of some template
-already matches. CPU, torch.set_num_threads(1).
+* ``--pool mp`` (default): the 154,925 Materials Project structures
+  (:func:`skmdl.datasets.load_structures`) plus pymatgen's AFLOW prototypes;
+  every polymorph of the target's formula is removed from the templates, from
+  the structure-type counts and (one count per polymorph) from the Wyckoff
+  generator's Materials Project statistics;
+* ``--pool benchmark``: the other 34 benchmark crystals plus the AFLOW
+  prototypes (the earlier, offline setting).
+
+Only the composition goes into ``predict``. Per target: rank of the first
+StructureMatcher(ltol=0.3, stol=0.5, angle_tol=10) match among the returned top
+10 (relaxed candidates first), the same by fingerprint distance ≤ 0.2 (matminer
+SiteStatsFingerprint of CrystalNN 'ops'), the generator and structure type of
+the first match, candidates generated / CHGNet-evaluated / relaxed, seconds and
+the seconds per step. Two CHGNet-free figures: the template ceiling (some ideal
+substitution of the pool matches the truth, unrelaxed) and the rank of the first
+match in the template prior's own order (chemical similarity and type counts,
+no energy model at all: success@10 "by the screen alone").
+
+CHGNet was trained on Materials Project relaxations, so its energies have seen
+the targets' own phases; the prior-only column is the figure without it.
+
+Each finished target is written to ``benchmarks/results/csp_runs/<run>/<target>.json``
+(atomically) and skipped when the script runs again, so a run that is killed
+resumes where it stopped (``--fresh`` starts over). CPU, torch on one thread.
 """
 
 import argparse
+import json
 import os
+import resource
 import shlex
 import sys
 import time
@@ -32,18 +48,25 @@ import numpy as np
 import pandas as pd
 
 from skmdl.csp import NoCandidatesError
-from skmdl.csp.generators import TemplateGenerator, WyckoffGenerator, wyckoff_signature
+from skmdl.csp.generators import TemplateGenerator, WyckoffGenerator
 from skmdl.csp.metrics import (FINGERPRINT_THRESHOLD, fingerprint_distance, first_match_rank,
                                structure_fingerprint, structure_match)
 from skmdl.csp.shotgun import ShotgunCSP
+from skmdl.utils.atomic import write_text
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import write_result  # noqa: E402  benchmarks/_results.py
+from _results import RESULTS, write_result  # noqa: E402  benchmarks/_results.py
 
 #: Table 1 of the ShotgunCSP paper (Liu et al., arXiv:2305.02158): successes of 35
 SEED_TABLE = {"ShotgunCSP template-based (paper)": 31, "CSPML metric learning (paper)": 21,
               "ShotgunCSP space-group aware (paper)": 17, "USPEX (paper)": 13}
-TEMPLATE_CEILING_BEFORE = 13
+#: CSPML's published top-10 predictions scored with StructureMatcher(0.3, 0.5, 10) (issue 14)
+CSPML_MEASURED = 22
+#: earlier skmdl figure: offline pool (AFLOW prototypes + other benchmark crystals)
+BEFORE = {"success@10, StructureMatcher (benchmark pool, before)": 11,
+          "success@10, either criterion (benchmark pool, before)": 13}
+#: ideal substitutions checked against the truth for the ceiling and the prior rank
+CEILING_CHECK = 1500
 
 
 def benchmark_folder():
@@ -72,155 +95,199 @@ def make_estimator(targets: pd.Series, label: str, **params) -> ShotgunCSP:
     return ShotgunCSP(exclude_formulas=[formula], **params)
 
 
-def reference_set(targets: pd.Series, label: str) -> pd.Series:
-    """The other benchmark crystals (the estimator's exclude_formulas filters them again)."""
+def reference_set(targets: pd.Series, label: str, pool="benchmark"):
+    """The reference pool for one target (the estimator's exclude_formulas filters it)."""
+    if pool == "mp":
+        from skmdl.datasets.structures import load_structures
+
+        return load_structures("mp")
     formula = targets[label].composition.reduced_formula
     keep = [k for k, s in targets.items() if s.composition.reduced_formula != formula]
     return targets[keep]
 
 
-def fitted_for(targets, label, **params) -> ShotgunCSP:
-    return make_estimator(targets, label, **params).fit(reference_set(targets, label))
+def fitted_for(targets, label, pool="benchmark", **params) -> ShotgunCSP:
+    return make_estimator(targets, label, **params).fit(reference_set(targets, label, pool))
 
 
-def template_ceiling(est: ShotgunCSP, true, max_atoms=60) -> tuple:
-    """(ideal template substitutions, whether one of them matches the truth), over the
-    same templates (≤ ``max_atoms`` atoms) as the run."""
+def prior_ranks(est: ShotgunCSP, true, max_atoms) -> tuple:
+    """(ideal substitutions, 1-based prior-order ranks of those matching the truth), over the
+    first :data:`CEILING_CHECK` ideal substitutions of the run's templates."""
     gen = TemplateGenerator(max_atoms=max_atoms).fit(est.templates_, est.volume_model_)
-    ideal = gen.ideal(true.composition)
-    return len(ideal), any(structure_match(c.structure, true) for c in ideal)
+    ideal = gen.ideal(true.composition, limit=CEILING_CHECK)
+    ranks = [i for i, c in enumerate(ideal, 1) if structure_match(c.structure, true)]
+    return len(ideal), ranks, ideal
 
 
-def volume_errors(targets):
-    """Median relative volume error of the library model and of DLS on the true structures."""
-    from skmdl.csp.volume import VolumeModel
-
-    lib, dls = VolumeModel("library"), VolumeModel("dls")
-    e_lib, e_dls = [], []
-    for s in targets:
-        true = s.volume
-        e_lib.append(abs(lib.per_atom(s.composition) * len(s) - true) / true)
-        e_dls.append(abs(dls.structure_volume(s) - true) / true)
-    return float(np.median(e_lib)), float(np.median(e_dls))
+def volume_error(est, true) -> float:
+    """Relative error of the library volume model on the true structure."""
+    return abs(est.volume_model_.per_atom(true.composition) * len(true) - true.volume) / true.volume
 
 
-def generators_for(true, args):
-    """The run's generators for one target (its own Wyckoff entry left out of the MP statistics)."""
+def generators_for(args):
     gens = []
     for g in args.generators:
         if g == "template":
             gens.append(TemplateGenerator(max_atoms=args.max_template_atoms))
         elif g == "wyckoff":
-            gens.append(WyckoffGenerator(prior=args.wyckoff_prior,
-                                         exclude_signatures=[wyckoff_signature(true)]))
+            gens.append(WyckoffGenerator(time_limit=args.wyckoff_time))
         else:
             gens.append(g)
     return tuple(gens)
 
 
+def fingerprint_rank(ranked, true):
+    fp_true = structure_fingerprint(true)
+    for i, c in enumerate(ranked, 1):
+        if fingerprint_distance(c.structure, fp_true) <= FINGERPRINT_THRESHOLD:
+            return i
+    return None
+
+
 def run_target(label, targets, params, args) -> dict:
-    """Fit on the leave-one-out reference set, predict from the formula, score."""
+    """Fit on the leave-one-out pool, predict from the formula, score; one result row."""
     import torch
 
     torch.set_num_threads(1)
     true = targets[label]
+    formula = true.composition.reduced_formula
     t0 = time.perf_counter()
-    est = fitted_for(targets, label, generators=generators_for(true, args), **params)
-    assert true.composition.reduced_formula not in est.templates_.formulas
+    est = fitted_for(targets, label, pool=args.pool, generators=generators_for(args), **params)
+    assert formula not in est.templates_.formulas
     t_fit = time.perf_counter() - t0
     try:
-        ranked, details = est.predict([true.composition.reduced_formula], return_details=True)
+        ranked, details = est.predict([formula], return_details=True)
         ranked, det = ranked[0], details[0]
     except NoCandidatesError as exc:  # counted as a failure, reason printed
         print(f"{label}: {exc}", flush=True)
-        ranked, det = [], {"generated": {}, "n_candidates": 0, "n_energy": 0, "n_relaxed": 0}
+        ranked, det = [], {"generated": {}, "n_candidates": 0, "n_energy": 0, "n_relaxed": 0,
+                           "n_prerelaxed": 0, "profile": {}, "provenance": str(exc)}
+    t_pred = time.perf_counter() - t0 - t_fit
     rank = first_match_rank(ranked, true)
-    rank_fp = None
-    if not args.no_fingerprint:
-        fp_true = structure_fingerprint(true)
-        for i, c in enumerate(ranked, 1):
-            if fingerprint_distance(c.structure, fp_true) <= FINGERPRINT_THRESHOLD:
-                rank_fp = i
-                break
-    n_ideal, ceiling = template_ceiling(est, true, args.max_template_atoms)
-    row = {"target": label, "atoms": len(true), "templates": n_ideal,
-           "ceiling": ceiling, "rank": rank, "s@1": rank == 1,
-           "s@10": rank is not None and rank <= 10, "rank_fp": rank_fp,
-           "fp@10": rank_fp is not None and rank_fp <= 10,
-           "found_by": ranked[rank - 1].generator if rank else "",
-           "found_by_fp": ranked[rank_fp - 1].generator if rank_fp else "",
+    rank_fp = None if args.no_fingerprint else fingerprint_rank(ranked, true)
+    t1 = time.perf_counter()
+    n_ideal, ranks, ideal = prior_ranks(est, true, args.max_template_atoms)
+    hit = ranked[rank - 1] if rank else (ranked[rank_fp - 1] if rank_fp else None)
+    row = {"target": label, "atoms": len(true), "ideal": n_ideal, "ceiling": bool(ranks),
+           "prior_rank": ranks[0] if ranks else None,
+           "ceiling_type": ideal[ranks[0] - 1].info.get("type", "") if ranks else "",
+           "rank": rank, "s@1": rank == 1, "s@10": rank is not None and rank <= 10,
+           "rank_fp": rank_fp, "fp@10": rank_fp is not None and rank_fp <= 10,
+           "found_by": hit.generator if hit else "",
+           "found_type": (hit.info.get("type") or (f"sg {hit.space_group}" if hit.space_group
+                                                   else "")) if hit else "",
            "generated": "+".join(f"{k[0]}{v}" for k, v in det["generated"].items()),
+           "provenance": det.get("provenance", ""),
            "n_cand": det["n_candidates"], "n_E": det["n_energy"],
-           "n_relax": det["n_relaxed"], "seconds": time.perf_counter() - t0,
-           "fit_s": t_fit, "gen_s": det.get("generate_s", 0),
-           "energy_s": det.get("energy_s", 0)}
+           "n_pre": det.get("n_prerelaxed", 0), "n_relax": det["n_relaxed"],
+           "seconds": t_fit + t_pred, "fit_s": t_fit, "profile": det.get("profile", {}),
+           "score_s": time.perf_counter() - t1, "volume_error": volume_error(est, true),
+           "templates": est.pool_["templates"],
+           "left_out_signatures": len(est.excluded_signatures_),
+           "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     print(f"{label:12s} atoms={len(true):3d} rank={rank} rank_fp={rank_fp} "
-          f"ceiling={ceiling} by={row['found_by'] or row['found_by_fp']} "
-          f"gen={row['generated']} {row['seconds']:.0f}s (fit {t_fit:.0f}, generate "
-          f"{row['gen_s']:.0f}, energies {row['energy_s']:.0f})", flush=True)
+          f"prior_rank={row['prior_rank']} by={row['found_by']} gen={row['generated']} "
+          f"{row['seconds']:.0f}s (fit {t_fit:.0f}) "
+          + " ".join(f"{k} {v:.0f}" for k, v in row["profile"].items()), flush=True)
     return row
 
 
-def main(argv=None):
+def result_dir(args) -> Path:
+    return RESULTS / "csp_runs" / args.run
+
+
+def run_and_keep(label, targets, params, args) -> dict:
+    """run_target, with the row written atomically to the run folder (resumable)."""
+    row = run_target(label, targets, params, args)
+    write_text(result_dir(args) / f"{label}.json", json.dumps(row, default=_json))
+    return row
+
+
+def _json(x):
+    if isinstance(x, (np.integer, np.bool_)):
+        return x.item()
+    if isinstance(x, np.floating):
+        return float(x)
+    raise TypeError(type(x))
+
+
+def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--targets", nargs="*", help="file names (reduced formulas); default: all 35")
+    ap.add_argument("--pool", default="mp", choices=["mp", "benchmark"],
+                    help="templates: the Materials Project pool, or the other benchmark crystals")
     ap.add_argument("--generators", nargs="*", default=["template", "wyckoff"])
     ap.add_argument("--no-surrogate", action="store_true")
     ap.add_argument("--no-relax", action="store_true")
-    ap.add_argument("--n-candidates", type=int, default=60)
-    ap.add_argument("--n-train", type=int, default=16)
-    ap.add_argument("--n-screen", type=int, default=16)
-    ap.add_argument("--n-relax", type=int, default=3)
-    ap.add_argument("--relax-steps", type=int, default=30)
-    ap.add_argument("--n-prerelax", type=int, default=0,
+    ap.add_argument("--no-prototypes", action="store_true", help="leave out the AFLOW prototypes")
+    ap.add_argument("--n-candidates", type=int, default=1000)
+    ap.add_argument("--n-train", type=int, default=48)
+    ap.add_argument("--n-screen", type=int, default=48)
+    ap.add_argument("--n-relax", type=int, default=10)
+    ap.add_argument("--relax-steps", type=int, default=60)
+    ap.add_argument("--n-prerelax", type=int, default=16,
                     help="distinct candidates given a few relaxation steps before ranking")
-    ap.add_argument("--prerelax-steps", type=int, default=8)
+    ap.add_argument("--prerelax-steps", type=int, default=10)
     ap.add_argument("--top-k", type=int, default=10)
-    ap.add_argument("--volume-scan", nargs="*", type=float, default=[0.9, 1.1, 1.35])
+    ap.add_argument("--volume-scan", nargs="*", type=float, default=[0.92, 1.0, 1.1])
     ap.add_argument("--max-template-atoms", type=int, default=60)
+    ap.add_argument("--wyckoff-time", type=float, default=60.0,
+                    help="seconds the Wyckoff generator may spend per target")
     ap.add_argument("--no-fingerprint", action="store_true",
                     help="skip the fingerprint-distance criterion (slow for big cells)")
-    ap.add_argument("--wyckoff-prior", default="mp", choices=["mp", "templates"],
-                    help="Wyckoff generator prior: MP Wyckoff-set statistics (with the "
-                         "target's own entry left out) or the templates' space groups")
     ap.add_argument("--n-jobs", type=int, default=1, help="targets run in parallel (joblib)")
     ap.add_argument("--dask-scheduler", default=None,
                     help="run the targets on this dask.distributed scheduler (joblib's dask "
                          "backend) instead of local processes")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--run", default=None,
+                    help="name of the run folder under benchmarks/results/csp_runs/ "
+                         "(default: from --pool and the ablation flags)")
+    ap.add_argument("--fresh", action="store_true", help="ignore finished targets of the run")
     ap.add_argument("--out", default=None, help="result file name in benchmarks/results/")
     args = ap.parse_args(argv)
+    if args.run is None:
+        flags = [f for f, on in (("no_surrogate", args.no_surrogate),
+                                 ("no_relax", args.no_relax),
+                                 ("no_prototypes", args.no_prototypes)) if on]
+        gens = "" if args.generators == ["template", "wyckoff"] else "_" + "+".join(
+            args.generators)
+        args.run = "_".join([args.pool + gens] + flags)
+    return args
 
-    targets = load_targets()
-    labels = args.targets or list(targets.index)
-    unknown = [t for t in labels if t not in targets.index]
-    if unknown:
-        raise SystemExit(f"unknown targets {unknown}; choose from {list(targets.index)}")
-    params = dict(n_candidates=args.n_candidates,
-                  n_train=args.n_train, n_screen=args.n_screen, top_k=args.top_k,
-                  surrogate=not args.no_surrogate, relax=not args.no_relax,
-                  n_relax=args.n_relax, relax_steps=args.relax_steps, fmax=0.1,
-                  n_prerelax=0 if args.no_relax else args.n_prerelax,
-                  prerelax_steps=args.prerelax_steps,
-                  volume_scan=tuple(args.volume_scan), random_state=args.seed)
-    settings = (f"generators={'+'.join(args.generators)} (Wyckoff prior: {args.wyckoff_prior}), "
-                f"n_candidates={args.n_candidates}, "
-                f"n_train={args.n_train} (surrogate {'on' if not args.no_surrogate else 'off'}), "
-                f"n_screen={args.n_screen}, relax={'off' if args.no_relax else 'on'} "
-                f"(n_relax={args.n_relax}, ≤{args.relax_steps} FIRE steps, fmax=0.1; "
-                f"{args.n_prerelax} pre-relaxed {args.prerelax_steps} steps), "
-                f"volume scan {args.volume_scan}, templates ≤ {args.max_template_atoms} atoms, "
-                f"top_k={args.top_k}, seed={args.seed}, CHGNet 0.3.0 on CPU, 1 torch thread")
-    cmd = "SKMDL_DATA=../shared/data python benchmarks/csp_benchmark.py " + shlex.join(
-        sys.argv[1:] if argv is None else argv)
-    print(settings, flush=True)
 
-    rows, t_all = [], time.perf_counter()
-    jobs = [(label, targets, params, args) for label in labels]
+def estimator_params(args) -> dict:
+    return dict(n_candidates=args.n_candidates, n_train=args.n_train, n_screen=args.n_screen,
+                top_k=args.top_k, surrogate=not args.no_surrogate, relax=not args.no_relax,
+                n_relax=args.n_relax, relax_steps=args.relax_steps, fmax=0.1,
+                n_prerelax=0 if args.no_relax else args.n_prerelax,
+                prerelax_steps=args.prerelax_steps, volume_scan=tuple(args.volume_scan),
+                prototypes=not args.no_prototypes, random_state=args.seed)
+
+
+def settings_line(args) -> str:
+    return (f"pool={args.pool}{' + AFLOW prototypes' if not args.no_prototypes else ''}, "
+            f"generators={'+'.join(args.generators)} (Wyckoff ≤ {args.wyckoff_time:.0f} s), "
+            f"n_candidates={args.n_candidates}, n_train={args.n_train} "
+            f"(surrogate {'on' if not args.no_surrogate else 'off'}), n_screen={args.n_screen}, "
+            f"relax={'off' if args.no_relax else 'on'} (n_relax={args.n_relax}, "
+            f"≤{args.relax_steps} FIRE steps, fmax=0.1; {args.n_prerelax} pre-relaxed "
+            f"{args.prerelax_steps} steps plus every ideal substitution ≤ 8 atoms), volume scan "
+            f"{args.volume_scan}, templates ≤ {args.max_template_atoms} atoms, "
+            f"top_k={args.top_k}, seed={args.seed}, CHGNet on CPU, 1 torch thread")
+
+
+def run_all(labels, targets, params, args) -> list:
+    """Finished rows of the run, running the targets that have none (in parallel if asked)."""
+    folder = result_dir(args)
+    done = {} if args.fresh else {p.stem: json.loads(p.read_text())
+                                  for p in folder.glob("*.json") if p.stem in labels}
+    todo = [label for label in labels if label not in done]
+    print(f"{len(done)} targets already done in {folder}, {len(todo)} to run", flush=True)
+    jobs = [(label, targets, params, args) for label in todo]
     if args.n_jobs == 1 and not args.dask_scheduler:
-        for job in jobs:
-            rows.append(run_target(*job))
+        new = [run_and_keep(*job) for job in jobs]
     else:
         from joblib import Parallel, delayed, parallel_backend
 
@@ -231,48 +298,97 @@ def main(argv=None):
             Client(args.dask_scheduler)
             backend = "dask"
         with parallel_backend(backend, n_jobs=args.n_jobs):
-            rows = Parallel(return_as="generator")(delayed(run_target)(*job) for job in jobs)
-            rows = list(rows)
-    total_min = (time.perf_counter() - t_all) / 60
-    df = pd.DataFrame(rows)
-    n = len(df)
-    v_lib, v_dls = volume_errors(targets[labels])
+            new = list(Parallel(return_as="generator")(delayed(run_and_keep)(*job)
+                                                       for job in jobs))
+    rows = {**done, **{r["target"]: r for r in new}}
+    return [rows[label] for label in labels]
 
-    def fmt(x):
-        return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else str(x)
 
-    lines = [f"`{cmd}`", "", f"Settings: {settings}.", "",
-             "| target | atoms | ideal template substitutions | template ceiling | rank (match) "
-             "| success@1 | success@10 | rank (fingerprint) | found by | generated | CHGNet "
-             "evaluations | relaxed | seconds |",
-             "|---|---:|---:|---|---:|---|---|---:|---|---|---:|---:|---:|"]
+def fmt(x):
+    return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else str(x)
+
+
+def table_lines(rows, args) -> list:
+    lines = ["| target | atoms | ideal substitutions | ceiling | prior rank | rank (match) "
+             "| s@1 | s@10 | rank (fingerprint) | found by | structure type | generated "
+             "| evaluated | pre-relaxed | relaxed | volume error | seconds |",
+             "|---|---:|---:|---|---:|---:|---|---|---:|---|---|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(
-            f"| {r['target']} | {r['atoms']} | {r['templates']} | {'yes' if r['ceiling'] else ''} "
-            f"| {fmt(r['rank'])} | {'✓' if r['s@1'] else ''} | {'✓' if r['s@10'] else ''} "
+            f"| {r['target']} | {r['atoms']} | {r['ideal']} | {'yes' if r['ceiling'] else ''} "
+            f"| {fmt(r['prior_rank'])} | {fmt(r['rank'])} | {'✓' if r['s@1'] else ''} "
+            f"| {'✓' if r['s@10'] else ''} "
             f"| {fmt(r['rank_fp']) if not args.no_fingerprint else 'not computed'} "
-            f"| {r['found_by'] or r['found_by_fp']} | {r['generated']} | {r['n_E']} "
-            f"| {r['n_relax']} | {r['seconds']:.0f} |")
-    lines += ["", f"| method | successes of {n} |", "|---|---:|",
-              f"| skmdl ShotgunCSP, success@1 (StructureMatcher) | {int(df['s@1'].sum())} |",
-              f"| skmdl ShotgunCSP, success@10 (StructureMatcher) | {int(df['s@10'].sum())} |"]
+            f"| {r['found_by']} | {r['found_type'] or r['ceiling_type']} | {r['generated']} "
+            f"| {r['n_E']} | {r['n_pre']} | {r['n_relax']} | {r['volume_error']:.0%} "
+            f"| {r['seconds']:.0f} |")
+    return lines
+
+
+def summary_lines(df, args) -> list:
+    n = len(df)
+    prior10 = int(sum(r is not None and not pd.isna(r) and r <= 10 for r in df["prior_rank"]))
+    lines = ["", f"| method | successes of {n} |", "|---|---:|",
+             f"| skmdl ShotgunCSP, success@1 (StructureMatcher) | {int(df['s@1'].sum())} |",
+             f"| **skmdl ShotgunCSP, success@10 (StructureMatcher)** | {int(df['s@10'].sum())} |"]
     if not args.no_fingerprint:
-        lines.append("| skmdl ShotgunCSP, success@10 (fingerprint ≤ 0.2) | "
-                     f"{int(df['fp@10'].sum())} |")
-        lines.append(f"| skmdl ShotgunCSP, success@10 (either criterion) | "
-                     f"{int((df['fp@10'] | df['s@10']).sum())} |")
-    lines.append("| template ceiling (ideal substitution matches), this run | "
-                 f"{int(df['ceiling'].sum())} |")
+        lines += ["| skmdl ShotgunCSP, success@10 (fingerprint ≤ 0.2) | "
+                  f"{int(df['fp@10'].sum())} |",
+                  "| skmdl ShotgunCSP, success@10 (either criterion) | "
+                  f"{int((df['fp@10'] | df['s@10']).sum())} |"]
+    lines += [f"| template prior alone (no energy model), success@10 | {prior10} |",
+              f"| template ceiling (an ideal substitution matches, unrelaxed) | "
+              f"{int(df['ceiling'].sum())} |"]
     if n == 35:
-        lines.append(f"| template ceiling, measured before | {TEMPLATE_CEILING_BEFORE} |")
+        lines += [f"| CSPML published predictions, success@10 (measured, issue 14) | "
+                  f"{CSPML_MEASURED} |"]
         lines += [f"| {k} | {v} |" for k, v in SEED_TABLE.items()]
-    lines += ["", f"Total wall time {total_min:.1f} min for {n} targets "
-              f"({os.cpu_count()} cores shared with other jobs). Median relative volume error "
-              f"on these targets' true structures: library oqmd_volume_per_atom models "
-              f"{v_lib:.1%}, DLSVolumePredictor {v_dls:.1%}."]
+        lines += [f"| skmdl {k} | {v} |" for k, v in BEFORE.items()]
+    return lines
+
+
+def profile_lines(rows) -> list:
+    steps = sorted({k for r in rows for k in r["profile"]})
+    tot = {k: sum(r["profile"].get(k, 0) for r in rows) for k in steps}
+    fit = sum(r["fit_s"] for r in rows)
+    allt = fit + sum(tot.values())
+    parts = [f"fit (pool, types, priors) {fit / 60:.1f} min ({fit / allt:.0%})"]
+    parts += [f"{k} {v / 60:.1f} min ({v / allt:.0%})" for k, v in tot.items()]
+    secs = np.array([r["seconds"] for r in rows])
+    return ["", "Where the time goes (all targets): " + ", ".join(parts) + ". Per target: "
+            f"median {np.median(secs) / 60:.1f} min, max {secs.max() / 60:.1f} min "
+            f"({rows[int(secs.argmax())]['target']}); peak RSS per worker "
+            f"{max(r['max_rss_mb'] for r in rows) / 1024:.1f} GB."]
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    targets = load_targets()
+    labels = args.targets or list(targets.index)
+    unknown = [t for t in labels if t not in targets.index]
+    if unknown:
+        raise SystemExit(f"unknown targets {unknown}; choose from {list(targets.index)}")
+    settings = settings_line(args)
+    cmd = "SKMDL_DATA=../shared/data python benchmarks/csp_benchmark.py " + shlex.join(
+        sys.argv[1:] if argv is None else argv)
+    print(settings, flush=True)
+    t_all = time.perf_counter()
+    rows = run_all(labels, targets, estimator_params(args), args)
+    df = pd.DataFrame(rows)
+    missed = [f"{r['target']} ({'no template type of its own kind reached the top 10' if r['ceiling'] else 'no ideal substitution matches'}: {r['provenance']})"
+              for r in rows if not r["s@10"]]
+    lines = [f"`{cmd}`", "", f"Settings: {settings}.", ""] + table_lines(rows, args)
+    lines += summary_lines(df, args) + profile_lines(rows)
+    lines += ["", f"This invocation: {(time.perf_counter() - t_all) / 60:.1f} min "
+              f"({os.cpu_count()} cores shared with other jobs); rows of earlier invocations "
+              f"of run {args.run!r} were reused. Median volume error of the library model on "
+              f"the true structures: {df['volume_error'].median():.1%} (its OQMD training "
+              "compositions may include the targets).", "",
+              "Missed at top 10 (StructureMatcher): " + ("; ".join(missed) or "none") + "."]
     text = "\n".join(lines)
     print(text)
-    tag = args.out or ("csp_benchmark.md" if not args.targets else "csp_benchmark_subset.md")
+    tag = args.out or (f"csp_benchmark_{args.run}.md" if not args.targets
+                       else f"csp_benchmark_{args.run}_subset.md")
     print("written to", write_result(tag, text))
 
 

@@ -66,11 +66,17 @@ class CHGNetEnergy:
         structures = [getattr(s, "structure", s) for s in structures]
         if not structures:
             return np.empty(0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            preds = self.model.predict_structure(structures, task="e", batch_size=self.batch_size)
-        preds = preds if isinstance(preds, list) else [preds]
-        return np.array([float(np.asarray(p["e"]).reshape(-1)[0]) for p in preds])
+        out = []
+        # chgnet builds the graphs of every structure it is given before batching: a
+        # thousand candidates at once took gigabytes, so hand it one batch at a time
+        for i in range(0, len(structures), self.batch_size):
+            chunk = structures[i:i + self.batch_size]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                preds = self.model.predict_structure(chunk, task="e", batch_size=self.batch_size)
+            preds = preds if isinstance(preds, list) else [preds]
+            out += [float(np.asarray(p["e"]).reshape(-1)[0]) for p in preds]
+        return np.array(out)
 
 
 def rdf_fingerprint(structure: Structure, elements, r_max=6.0, n_bins=24, width=0.25):

@@ -35,6 +35,7 @@ def _element_features():
     return (t - t.mean()) / t.std()
 
 
+@lru_cache(maxsize=None)
 def element_distance(a: str, b: str) -> float:
     """Distance between two elements in standardized Magpie feature space (0 for a == b)."""
     f = _element_features()
@@ -74,13 +75,18 @@ def _amount_groups(comp: Composition) -> dict:
     return {k: sorted(v) for k, v in groups.items()}
 
 
+@lru_cache(maxsize=200_000)
+def _groups_of(formula: str) -> dict:
+    return _amount_groups(Composition(formula))
+
+
 def substitutions(template_comp, target_comp, max_assignments=24):
     """Template element -> target element maps that turn one stoichiometry into the other.
 
     Elements can only swap within groups of equal amount; the maps are sorted by
     total element distance (most similar first), ties broken by the map itself.
     """
-    tg, gg = _amount_groups(Composition(template_comp)), _amount_groups(Composition(target_comp))
+    tg, gg = _groups_of(str(template_comp)), _groups_of(str(target_comp))
     if sorted((k, len(v)) for k, v in tg.items()) != sorted((k, len(v)) for k, v in gg.items()):
         return []
     per_group = []
@@ -158,16 +164,27 @@ class _Generator:
 class TemplateGenerator(_Generator):
     """Element substitution into known crystals with the same stoichiometry pattern.
 
-    For each template of the target's anonymized formula (any number of formula
-    units per cell), every distinct assignment of target elements to template
-    elements of equal amount (most similar elements first, at most
-    ``max_assignments``) gives one ideal candidate scaled to the predicted
-    volume; ``n`` is filled with randomly strained and rattled copies of them.
+    The templates of the target's anonymized formula (any number of formula
+    units per cell) are collapsed into structure types (same space group and
+    Wyckoff sequence, :mod:`skmdl.csp.types`). Each type is substituted from
+    its members whose elements are most similar to the target's: every
+    assignment of target elements to template elements of equal amount is
+    scored by the summed element distance, and the ``per_type`` best
+    (member, assignment) pairs become ideal candidates. Candidates are ordered
+    by the prior ``cost - count_weight * ln(type members)``, scaled to the
+    template's volume times the volume model's ratio of target to template
+    (or to the target's predicted volume, ``volume="absolute"``); ``n`` is
+    filled with randomly strained and rattled copies of them.
 
     Parameters
     ----------
     max_assignments : int
-        Substitution maps kept per template.
+        Substitution maps scored per member.
+    per_type : int
+        Ideal candidates kept per structure type (its best members / assignments).
+    count_weight : float
+        Weight of the log member count in the prior (0: similarity only).
+    volume : {"ratio", "absolute"}
     lattice_sigma, site_sigma : float
         Std of the random strain (fraction) and site displacement (Å) of the copies.
     min_distance_factor : float
@@ -178,44 +195,75 @@ class TemplateGenerator(_Generator):
 
     name = "template"
 
-    def __init__(self, max_assignments=24, lattice_sigma=0.03, site_sigma=0.08,
-                 min_distance_factor=0.6, volume_model=None, max_atoms=120):
+    def __init__(self, max_assignments=24, per_type=2, count_weight=0.5, volume="ratio",
+                 lattice_sigma=0.03, site_sigma=0.08, min_distance_factor=0.6,
+                 volume_model=None, max_atoms=120):
         super().__init__(min_distance_factor, volume_model, max_atoms)
         self.max_assignments = max_assignments
+        self.per_type = per_type
+        self.count_weight = count_weight
+        self.volume = volume
         self.lattice_sigma = lattice_sigma
         self.site_sigma = site_sigma
 
     def fit(self, store: TemplateStore, volume_model=None):
+        if self.volume not in ("ratio", "absolute"):
+            raise ValueError(f"volume must be 'ratio' or 'absolute', got {self.volume!r}")
         super().fit(store, volume_model)
         self.store_ = store
         return self
 
-    def ideal(self, composition) -> list[Candidate]:
-        """One unperturbed candidate per (template, substitution), duplicates removed."""
+    def type_choices(self, composition) -> list:
+        """``(prior, cost, template, substitution, type)`` per kept (type, member, map),
+        best prior first: the cheap screen that decides what is built."""
         comp = Composition(composition)
-        maps = []
-        for order, t in enumerate(self.store_.lookup(comp)):
-            if len(t.structure) > self.max_atoms:
-                continue
-            for sub in substitutions(t.structure.composition, comp, self.max_assignments):
-                cost = sum(element_distance(a, b) for a, b in sub.items())
-                maps.append((round(cost, 9), order, t, sub))
-        maps.sort(key=lambda m: m[:2])  # most similar substitutions first, over all templates
+        out = []
+        for order, typ in enumerate(self.store_.types(comp, self.max_atoms)):
+            scored = []
+            for t in typ.members:
+                for sub in substitutions(t.formula, comp, self.max_assignments):
+                    cost = round(sum(element_distance(a, b) for a, b in sub.items()), 9)
+                    scored.append((cost, t.id, t, sub))
+            scored.sort(key=lambda x: (x[0], x[1]))
+            bonus = self.count_weight * float(np.log(typ.count))
+            out += [(round(c - bonus, 9), order, c, t, sub, typ)
+                    for c, _, t, sub in scored[:self.per_type]]
+        out.sort(key=lambda x: x[:2])
+        return [(p, c, t, sub, typ) for p, _, c, t, sub, typ in out]
+
+    def _scaled(self, s: Structure, template, comp) -> Structure:
+        if self.volume == "ratio":
+            ratio = self.volume_.per_atom(comp) / self.volume_.per_atom(template.formula)
+            if np.isfinite(ratio) and ratio > 0:
+                s.scale_lattice(template.structure.volume * ratio)
+                return s
+        return self.volume_.scale(s)
+
+    def ideal(self, composition, limit=None) -> list[Candidate]:
+        """Unperturbed candidates, best prior first, duplicates removed (at most ``limit``)."""
+        comp = Composition(composition)
+        choices = self.type_choices(comp)
+        self.volume_.prefetch([comp.reduced_formula] + [t.formula for _, _, t, _, _ in choices])
         out, seen = [], set()
-        for cost, _, t, sub in maps:
+        for prior, cost, t, sub, typ in choices:
+            if limit is not None and len(out) >= limit:
+                break
             s = t.structure.copy()
             s.replace_species(sub)
-            s = self.volume_.scale(s)
+            s = self._scaled(s, t, comp)
             key = _dedup_key(s)
             if key in seen:
                 continue
             seen.add(key)
             out.append(Candidate(s, self.name, template_id=t.id, substitution=sub,
-                                 info={"perturbed": False, "substitution_cost": cost}))
+                                 space_group=typ.space_group,
+                                 info={"perturbed": False, "substitution_cost": cost,
+                                       "prior": prior, "type": typ.key,
+                                       "type_count": typ.count}))
         return out
 
     def generate(self, composition, n, rng) -> list[Candidate]:
-        ideal = self.ideal(composition)
+        ideal = self.ideal(composition, limit=n)
         out = list(ideal[:n])
         if not ideal:
             return out
@@ -331,8 +379,9 @@ class WyckoffGenerator(_Generator):
     ----------
     prior : {"mp", "templates"}
     exclude_signatures : sequence of tuples
-        :func:`wyckoff_signature` values whose MP count is reduced by one
-        (leave a benchmark target's own entry out of the statistics).
+        :func:`wyckoff_signature` values whose MP count is reduced by one per
+        occurrence (:class:`ShotgunCSP` adds one per polymorph of its
+        ``exclude_formulas`` found in the reference pool).
     w_same, w_global : float
     symprec : float
         Tolerance for the reference structures' space groups.
@@ -362,14 +411,16 @@ class WyckoffGenerator(_Generator):
             raise ValueError(f"prior must be 'mp' or 'templates', got {self.prior!r}")
         super().fit(store, volume_model)
         by_key, overall = defaultdict(Counter), Counter()
-        for t in store:
-            sg = _space_group(t.structure, self.symprec)
+        for t in store:  # a pool's own space groups; computed only for plain structures
+            sg = t.space_group or _space_group(t.structure, self.symprec)
             if sg:
                 by_key[t.key][sg] += 1
                 overall[sg] += 1
         self.space_group_counts_ = dict(by_key)
         self.global_counts_ = overall
-        self.excluded_ = {(int(a), int(b), tuple(c)) for a, b, c in self.exclude_signatures}
+        #: signature -> how many entries to subtract (one per left-out polymorph)
+        self.excluded_ = Counter((int(a), int(b), tuple(int(i) for i in c))
+                                 for a, b, c in self.exclude_signatures)
         return self
 
     def space_group_prior(self, composition) -> np.ndarray:
@@ -395,8 +446,7 @@ class WyckoffGenerator(_Generator):
         out = []
         for z in range(1, self.max_atoms // per_fu + 1):
             for sg, wps, count in table.get(z * per_fu, ()):
-                if (sg, z * per_fu, wps) in self.excluded_:
-                    count -= 1
+                count -= self.excluded_.get((sg, z * per_fu, wps), 0)
                 if count <= 0 or len(wps) < len(counts):
                     continue
                 info = _wyckoff_positions(sg)

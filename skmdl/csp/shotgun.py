@@ -8,6 +8,9 @@ candidates, and only the lowest-energy ones are relaxed. Here the energy model
 is the pretrained CHGNet potential (single points + relaxation) and the
 system-specific screen is a kernel-ridge surrogate fitted on about
 ``n_train`` CHGNet energies of the target's candidates (:mod:`skmdl.csp.energy`).
+The templates may be a whole crystal-structure pool (the 155,000 Materials
+Project structures of :func:`skmdl.datasets.load_structures`), collapsed into
+structure types (:mod:`skmdl.csp.types`) and ordered by chemical similarity.
 """
 
 from __future__ import annotations
@@ -16,18 +19,22 @@ import copy
 import time
 import warnings
 import zlib
+from numbers import Integral, Real
 
 import numpy as np
 from pymatgen.core import Composition, Element, Structure
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..datasets.structures import is_pool_table
 from .candidate import Candidate
 from .energy import CHGNetEnergy, SurrogateEnergy
 from .generators import RandomGenerator, TemplateGenerator, WyckoffGenerator
-from .metrics import first_match_rank, structure_match
+from .metrics import first_match_rank
 from .relax import CHGNetRelaxer
-from .templates import TemplateStore
+from .selection import distinct, diverse_head, polymorph_signatures
+from .templates import TemplateStore, reduced_formula
 from .volume import VolumeModel
 
 GENERATORS = {"template": TemplateGenerator, "wyckoff": WyckoffGenerator,
@@ -53,41 +60,49 @@ def _items(X):
     return list(X.tolist() if hasattr(X, "tolist") and not isinstance(X, list) else X)
 
 
-def _diverse_head(ranked, n):
-    """The ``n`` candidates to relax: taken in turn from each generator's own energy
-    order (generators in the order of their best candidate), skipping any that
-    StructureMatcher finds equal to one already taken. Random symmetric crystals
-    have far higher unrelaxed energies than substituted templates, so a plain
-    top-n would relax only template candidates (and near-copies of one)."""
-    queues = {}
-    for c in ranked:
-        queues.setdefault(c.generator, []).append(c)
-    queues = list(queues.values())
-    out = []
-    while len(out) < n and any(queues):
-        for q in queues:
-            while q:
-                c = q.pop(0)
-                if not any(structure_match(c.structure, o.structure) for o in out):
-                    out.append(c)
-                    break
-            if len(out) >= n:
-                break
-    return out
-
-
 class NoCandidatesError(ValueError):
     """No generator produced a candidate structure for a formula."""
+
+
+class _Clock:
+    """Seconds spent per named step (the profile in ``details["profile"]``)."""
+
+    def __init__(self):
+        self.t0 = self.last = time.perf_counter()
+        self.steps = {}
+
+    def lap(self, name):
+        now = time.perf_counter()
+        self.steps[name] = self.steps.get(name, 0.0) + now - self.last
+        self.last = now
+
+    def total(self):
+        return time.perf_counter() - self.t0
 
 
 class ShotgunCSP(BaseEstimator):
     """Crystal structure prediction from a composition (ShotgunCSP workflow).
 
-    ``fit(structures)`` stores the reference crystals (plus pymatgen's AFLOW
-    prototypes) as templates, learns the space-group prior of the Wyckoff
-    generator and sets up the volume model. ``predict(formulas)`` returns, per
-    formula, up to ``top_k`` candidate records ranked by CHGNet energy per atom
-    (relaxed candidates first).
+    ``fit(X)`` stores the reference crystals (a pool table from
+    :func:`skmdl.datasets.load_structures`, or a list of Structures; plus
+    pymatgen's AFLOW prototypes) as templates, learns the space-group prior of
+    the Wyckoff generator and sets up the volume model. ``predict(formulas)``
+    returns, per formula, up to ``top_k`` candidate records ranked by CHGNet
+    energy per atom (relaxed candidates first). Per formula:
+
+    1. *generate* ``n_candidates``: ideal substitutions into structure types
+       (most similar, most common first), their rattled copies, and random
+       symmetric crystals;
+    2. *evaluate* the ``n_train`` most promising (by the template prior, plus
+       random others) with CHGNet, each ideal substitution at the
+       ``volume_scan`` volumes;
+    3. *screen* the rest with a surrogate fitted on those energies and evaluate
+       the ``n_screen`` best;
+    4. *pre-relax* a few steps for the ``n_prerelax`` best distinct candidates
+       and every evaluated ideal substitution of at most
+       ``prerelax_max_atoms`` atoms, and re-rank;
+    5. *relax* ``n_relax`` distinct candidates fully (cell included);
+    6. *rank* by energy, relaxed first, near-duplicates removed.
 
     Parameters
     ----------
@@ -102,8 +117,8 @@ class ShotgunCSP(BaseEstimator):
         Candidates generated per formula.
     n_train : int
         Candidates evaluated with the energy model to fit the per-system
-        surrogate: every ideal template substitution, plus random other
-        candidates up to this number.
+        surrogate: three quarters the ideal template substitutions with the best
+        prior, the rest a random draw of the other candidates.
     n_screen : int
         Candidates with the lowest surrogate energy that are then evaluated
         with the energy model (without surrogate: a random draw of this many more).
@@ -126,6 +141,10 @@ class ShotgunCSP(BaseEstimator):
         whose cell shape is off (a layered crystal's interlayer distance, say)
         far more than its relaxed energy warrants; a few steps fix most of
         that. 0 turns it off.
+    prerelax_max_atoms : int
+        The ``n_prerelax`` best evaluated ideal substitutions with at most this
+        many atoms are pre-relaxed too (small cells are cheap, and h-BN ranks
+        17th unrelaxed).
     volume_scan : sequence of float
         Volume factors tried, by single-point energies, on each ideal template
         substitution that is evaluated; the lowest-energy volume is kept. Empty
@@ -133,13 +152,16 @@ class ShotgunCSP(BaseEstimator):
     prototypes : bool
         Add pymatgen's AFLOW prototype library to the fitted templates.
     exclude_formulas : sequence of str, optional
-        Reduced formulas whose structures never become templates nor enter the
-        space-group prior (leave-one-out benchmarks: the targets themselves).
+        Reduced formulas whose structures (every polymorph) never become
+        templates, never count in a structure type and are subtracted from the
+        Wyckoff generator's Materials Project statistics (leave-one-out
+        benchmarks: the targets themselves).
     n_jobs : int, optional
         Formulas predicted in parallel (joblib processes).
     random_state : int, optional
         Each formula's candidates come from a seed of (random_state, formula),
-        so a prediction does not depend on the other formulas of the batch.
+        so a prediction does not depend on the other formulas of the batch;
+        None draws a new seed each time.
     device : str
     verbose : bool
         tqdm progress bar over formulas.
@@ -147,8 +169,14 @@ class ShotgunCSP(BaseEstimator):
     Attributes
     ----------
     templates_ : TemplateStore
+        The reference templates after the leave-one-out.
     generators_ : list of fitted generators
     volume_model_ : VolumeModel
+    excluded_signatures_ : list of tuple
+        Wyckoff signatures of the excluded formulas' polymorphs, removed from
+        the Wyckoff generator's statistics.
+    pool_ : dict
+        Where the templates came from: ``name``, ``templates`` and ``sha256``.
 
     Examples
     --------
@@ -162,12 +190,36 @@ class ShotgunCSP(BaseEstimator):
     ('NaCl', 'ref-0')
     """
 
+    _parameter_constraints = {
+        "generators": ["array-like"],
+        "energy_model": [StrOptions({"chgnet"}), callable],
+        "n_candidates": [Interval(Integral, 1, None, closed="left")],
+        "n_train": [Interval(Integral, 0, None, closed="left")],
+        "n_screen": [Interval(Integral, 0, None, closed="left")],
+        "top_k": [Interval(Integral, 1, None, closed="left")],
+        "surrogate": ["boolean"],
+        "relax": ["boolean"],
+        "n_relax": [Interval(Integral, 0, None, closed="left"), None],
+        "relax_steps": [Interval(Integral, 0, None, closed="left")],
+        "fmax": [Interval(Real, 0, None, closed="neither")],
+        "n_prerelax": [Interval(Integral, 0, None, closed="left")],
+        "prerelax_steps": [Interval(Integral, 0, None, closed="left")],
+        "prerelax_max_atoms": [Interval(Integral, 0, None, closed="left")],
+        "volume_scan": ["array-like", None],
+        "prototypes": ["boolean"],
+        "exclude_formulas": ["array-like", None],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "device": [str],
+        "verbose": ["verbose"],
+    }
+
     def __init__(self, generators=("template", "wyckoff"), energy_model="chgnet",
-                 n_candidates=200, n_train=40, n_screen=40, top_k=10, surrogate=True,
-                 relax=True, n_relax=None, relax_steps=60, fmax=0.1, n_prerelax=0,
-                 prerelax_steps=8,
-                 volume_scan=(0.85, 1.0, 1.2, 1.45), prototypes=True,
-                 exclude_formulas=(), n_jobs=None, random_state=None, device="cpu", verbose=False):
+                 n_candidates=1000, n_train=48, n_screen=48, top_k=10, surrogate=True,
+                 relax=True, n_relax=None, relax_steps=60, fmax=0.1, n_prerelax=16,
+                 prerelax_steps=10, prerelax_max_atoms=8, volume_scan=(0.92, 1.0, 1.1),
+                 prototypes=True, exclude_formulas=(), n_jobs=None, random_state=None,
+                 device="cpu", verbose=False):
         self.generators = generators
         self.energy_model = energy_model
         self.n_candidates = n_candidates
@@ -178,9 +230,10 @@ class ShotgunCSP(BaseEstimator):
         self.relax = relax
         self.n_relax = n_relax
         self.relax_steps = relax_steps
+        self.fmax = fmax
         self.n_prerelax = n_prerelax
         self.prerelax_steps = prerelax_steps
-        self.fmax = fmax
+        self.prerelax_max_atoms = prerelax_max_atoms
         self.volume_scan = volume_scan
         self.prototypes = prototypes
         self.exclude_formulas = exclude_formulas
@@ -191,18 +244,12 @@ class ShotgunCSP(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     def _check_params(self):
-        for name in ("n_candidates", "top_k", "n_screen", "n_train", "relax_steps",
-                     "n_prerelax", "prerelax_steps"):
-            v = getattr(self, name)
-            low = 1 if name in ("n_candidates", "top_k") else 0
-            if not isinstance(v, (int, np.integer)) or v < low:
-                raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
         if self.relax and not (isinstance(self.energy_model, str)
                                and self.energy_model == "chgnet"):
             raise ValueError("relax=True needs energy_model='chgnet'")
-        if isinstance(self.energy_model, str) and self.energy_model != "chgnet":
-            raise ValueError("energy_model must be 'chgnet' or a callable, "
-                             f"got {self.energy_model!r}")
+        if isinstance(self.random_state, np.random.RandomState):
+            raise ValueError("random_state must be an int or None (a per-formula seed is "
+                             "derived from it), not a RandomState")
 
     def _make_generators(self):
         gens = []
@@ -217,13 +264,19 @@ class ShotgunCSP(BaseEstimator):
             raise ValueError("generators is empty")
         return gens
 
-    def fit(self, X, y=None):
-        """Build the template store, space-group priors and volume model from Structures ``X``.
-
-        ``X`` is a list (or pandas Series, whose index gives the template ids) of
-        pymatgen Structures; ``y`` is ignored.
-        """
-        self._check_params()
+    def _reference_store(self, X):
+        """Every reference template (pool table or Structures, plus prototypes), before
+        the leave-one-out; and the pool's provenance."""
+        store = TemplateStore()
+        if self.prototypes:
+            store.add_aflow_prototypes()
+        if is_pool_table(X):
+            if not len(X):
+                raise ValueError("ShotgunCSP.fit needs at least one reference structure "
+                                 "(the pool table is empty)")
+            store.add_table(X)
+            pool = dict(X.attrs.get("pool", {}))
+            return store, {"name": pool.get("name", "table"), "sha256": pool.get("sha256", "")}
         structures = _items(X)
         if not structures:
             raise ValueError("ShotgunCSP.fit needs at least one reference Structure "
@@ -233,17 +286,43 @@ class ShotgunCSP(BaseEstimator):
                 raise ValueError(f"X[{i}] is a {type(s).__name__}, not a pymatgen Structure")
         ids = ([str(i) for i in X.index] if hasattr(X, "index") and not isinstance(X, list)
                else [f"ref-{i}" for i in range(len(structures))])
-        store = TemplateStore()
-        if self.prototypes:
-            store.add_aflow_prototypes()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             store.add_structures(structures, ids=ids, source="reference")
-        if self.exclude_formulas:
-            store = store.exclude_formulas(list(self.exclude_formulas))
+        return store, {"name": "structures", "sha256": ""}
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Build the template store, space-group priors and volume model.
+
+        Parameters
+        ----------
+        X : DataFrame, list or Series
+            A pool table (:func:`skmdl.datasets.load_structures`) or pymatgen
+            Structures (a Series' index gives the template ids).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        store, pool = self._reference_store(X)
+        banned = {reduced_formula(f) for f in (self.exclude_formulas or ())}
+        excluded = [t for t in store if t.formula in banned] if banned else []
+        if banned:
+            store = store.exclude_formulas(sorted(banned))
         self.templates_ = store
+        self.pool_ = dict(pool, templates=len(store))
         self.volume_model_ = VolumeModel("library")
-        self.generators_ = [g.fit(store, self.volume_model_) for g in self._make_generators()]
+        gens = self._make_generators()
+        wyckoff = [g for g in gens if isinstance(g, WyckoffGenerator)]
+        max_atoms = max((g.max_atoms for g in wyckoff), default=0)
+        self.excluded_signatures_ = polymorph_signatures(excluded, max_atoms) if wyckoff else []
+        for g in wyckoff:
+            g.exclude_signatures = tuple(g.exclude_signatures) + tuple(self.excluded_signatures_)
+        self.generators_ = [g.fit(store, self.volume_model_) for g in gens]
         return self
 
     # -------------------------------------------------------------- predict
@@ -252,12 +331,13 @@ class ShotgunCSP(BaseEstimator):
             else self.energy_model
 
     def _seed(self, comp: Composition) -> np.random.SeedSequence:
-        base = 0 if self.random_state is None else int(self.random_state)
         if self.random_state is None:
             return np.random.SeedSequence()
-        return np.random.SeedSequence([base, zlib.crc32(comp.reduced_formula.encode())])
+        return np.random.SeedSequence([int(self.random_state),
+                                       zlib.crc32(comp.reduced_formula.encode())])
 
     def _generate(self, comp, rng):
+        """Step 1: candidates from each generator in turn; a shortfall passes on."""
         cands, left, quota = [], self.n_candidates, {}
         for i, g in enumerate(self.generators_):
             want = left // (len(self.generators_) - i)
@@ -267,88 +347,132 @@ class ShotgunCSP(BaseEstimator):
             left -= len(got)
         return cands, quota
 
+    def _provenance(self, comp, counts) -> str:
+        """Which generators carried a formula, in words (says when no template fits)."""
+        templates = counts.get("template")
+        if templates == 0:
+            others = [k for k, v in counts.items() if k != "template" and v]
+            return (f"no template has the stoichiometry pattern {comp.anonymized_formula}; "
+                    f"carried by the {'/'.join(others) or 'no'} generator(s)")
+        return ", ".join(f"{k}: {v}" for k, v in counts.items())
+
+    def _no_candidates(self, comp) -> NoCandidatesError:
+        return NoCandidatesError(
+            f"no candidate structure for {comp.reduced_formula}: no template has its "
+            f"stoichiometry pattern {comp.anonymized_formula} and the "
+            f"{'/'.join(type(g).__name__ for g in self.generators_)} generators "
+            "found no geometrically feasible crystal (try more n_candidates, other "
+            "generators or more reference structures)")
+
+    @staticmethod
+    def _is_ideal(c) -> bool:
+        return c.generator == "template" and not c.info.get("perturbed")
+
+    def _training_set(self, cands, rng):
+        """Step 2 (choice): the best-prior ideal substitutions and random others."""
+        ideal = [i for i, c in enumerate(cands) if self._is_ideal(c)]  # prior order
+        n_ideal = min(len(ideal), max(1, (3 * self.n_train) // 4)) if self.n_train else 0
+        first = ideal[:n_ideal]
+        taken = set(first)
+        rest = [i for i in range(len(cands)) if i not in taken]
+        rng.shuffle(rest)
+        first += rest[:max(0, self.n_train - len(first))]
+        taken = set(first)
+        return first, [i for i in range(len(cands)) if i not in taken]
+
+    def _evaluate(self, cands, energy):
+        """Energies of the candidates not evaluated yet; ideal substitutions at each
+        ``volume_scan`` volume (the best kept)."""
+        todo = [c for c in cands if not np.isfinite(c.energy_per_atom)]
+        scan = [c for c in todo if self._is_ideal(c)]
+        self._scan_volumes(scan, energy)
+        single = [c for c in todo if not np.isfinite(c.energy_per_atom)]
+        for c, e in zip(single, energy([c.structure for c in single])):
+            c.energy_per_atom = float(e)
+
+    def _screen(self, cands, first, pool, energy, rng):
+        """Step 3: the surrogate fitted on the evaluated candidates picks ``n_screen`` more."""
+        if not pool or self.n_screen == 0:
+            return []
+        if self.surrogate and len(first) >= 3:
+            fitted = [i for i in first if np.isfinite(cands[i].energy_per_atom)]
+            sur = SurrogateEnergy().fit([cands[i].structure for i in fitted],
+                                        [cands[i].energy_per_atom for i in fitted])
+            pred = sur.predict([cands[i].structure for i in pool])
+            for i, p in zip(pool, pred):
+                cands[i].surrogate_energy = float(p)
+            order = [pool[j] for j in np.argsort(pred, kind="stable")]
+        else:
+            order = [pool[j] for j in rng.permutation(len(pool))]
+        chosen = [cands[i] for i in order[:self.n_screen]]
+        self._evaluate(chosen, energy)
+        return chosen
+
+    def _prerelax(self, ranked, relaxer):
+        """Step 4: a few relaxation steps for the best distinct and the small ideal ones."""
+        if self.n_prerelax == 0 or self.prerelax_steps == 0:
+            return ranked, 0
+        head = diverse_head(ranked, self.n_prerelax)
+        small = [c for c in ranked if self._is_ideal(c)
+                 and len(c.structure) <= self.prerelax_max_atoms
+                 and not any(c is h for h in head)][:self.n_prerelax]
+        for c in head + small:
+            try:
+                s, e, _ = relaxer.relax(c.structure, steps=self.prerelax_steps)
+            except Exception:  # noqa: BLE001 - left as it was
+                continue
+            c.info["unrelaxed_energy"] = c.energy_per_atom
+            c.structure, c.energy_per_atom, c.info["prerelaxed"] = s, e, True
+        return sorted(ranked, key=lambda c: c.energy_per_atom), len(head) + len(small)
+
+    def _relax(self, ranked, relaxer):
+        """Step 5: full relaxation of ``n_relax`` distinct candidates; relaxed ones first."""
+        n_relax = self.top_k if self.n_relax is None else self.n_relax
+        to_relax = diverse_head(ranked, n_relax)
+        rest = [c for c in ranked if not any(c is r for r in to_relax)]
+        relaxed = []
+        for c in to_relax:
+            try:
+                s, e, steps = relaxer.relax(c.structure)
+            except Exception as exc:  # noqa: BLE001 - an exploding cell is a bad candidate
+                c.info["relax_error"] = str(exc)
+                continue
+            relaxed.append(Candidate(s, c.generator, c.template_id, c.substitution,
+                                     c.space_group, e, True, c.surrogate_energy,
+                                     {"unrelaxed_energy": c.energy_per_atom, **c.info,
+                                      "relax_steps": steps}))
+        return sorted(relaxed, key=lambda c: c.energy_per_atom) + rest, len(relaxed)
+
     def _predict_one(self, x, energy, relaxer):
-        t0 = time.perf_counter()
+        """Ranked candidates and details for one formula: the steps of the class docstring."""
+        clock = _Clock()
         comp = _composition(x)
         rng = np.random.default_rng(self._seed(comp))
         cands, counts = self._generate(comp, rng)
-        t_gen = time.perf_counter()
-        details = {"formula": comp.reduced_formula, "generated": counts,
-                   "n_candidates": len(cands), "n_energy": 0, "n_relaxed": 0}
+        clock.lap("generate")
         if not cands:  # never a silent empty result
-            raise NoCandidatesError(
-                f"no candidate structure for {comp.reduced_formula}: no template has its "
-                f"stoichiometry pattern and the "
-                f"{'/'.join(type(g).__name__ for g in self.generators_)} generators "
-                "found no geometrically feasible crystal (try more n_candidates, other "
-                "generators or more reference structures)")
-        ideal = [i for i, c in enumerate(cands)
-                 if c.generator == "template" and not c.info.get("perturbed")]
-        rest = [i for i in range(len(cands)) if i not in set(ideal)]
-        rng.shuffle(rest)
-        # Every ideal template substitution is evaluated (with its volume scan),
-        # plus random others up to n_train; the surrogate fitted on these energies
-        # picks n_screen more from the remaining candidates.
-        first = ideal + rest[:max(0, self.n_train - len(ideal))]
-        pool = [i for i in ideal + rest if i not in set(first)]
-        chosen = list(first)
-        self._scan_volumes([cands[i] for i in first if i in set(ideal)], energy)
-        if pool and self.n_screen > 0:
-            if self.surrogate and len(first) >= 3:
-                todo = [i for i in first if not np.isfinite(cands[i].energy_per_atom)]
-                for i, e in zip(todo, energy([cands[i].structure for i in todo])):
-                    cands[i].energy_per_atom = float(e)
-                e_first = [cands[i].energy_per_atom for i in first]
-                sur = SurrogateEnergy().fit([cands[i].structure for i in first], e_first)
-                pred = sur.predict([cands[i].structure for i in pool])
-                for i, p in zip(pool, pred):
-                    cands[i].surrogate_energy = float(p)
-                pool = [pool[j] for j in np.argsort(pred, kind="stable")]
-            else:
-                pool = [pool[j] for j in rng.permutation(len(pool))]
-            chosen += pool[:self.n_screen]
-        todo = [i for i in chosen if not np.isfinite(cands[i].energy_per_atom)]
-        for i, e in zip(todo, energy([cands[i].structure for i in todo])):
-            cands[i].energy_per_atom = float(e)
-        details["n_energy"] = len(chosen)
-        ranked = sorted((cands[i] for i in chosen), key=lambda c: c.energy_per_atom)
-        ranked = [c for c in ranked if np.isfinite(c.energy_per_atom)]
-        t_energy = time.perf_counter()
-        details.update(generate_s=t_gen - t0, energy_s=t_energy - t_gen)
+            raise self._no_candidates(comp)
+        first, pool = self._training_set(cands, rng)
+        self._evaluate([cands[i] for i in first], energy)
+        clock.lap("evaluate")
+        chosen = [cands[i] for i in first] + self._screen(cands, first, pool, energy, rng)
+        clock.lap("screen")
+        ranked = sorted((c for c in chosen if np.isfinite(c.energy_per_atom)),
+                        key=lambda c: c.energy_per_atom)
+        n_pre = n_relaxed = 0
         if relaxer is not None:
-            n_relax = self.top_k if self.n_relax is None else self.n_relax
-            if self.n_prerelax > 0 and self.prerelax_steps > 0:
-                for c in _diverse_head(ranked, self.n_prerelax):
-                    try:
-                        s, e, _ = relaxer.relax(c.structure, steps=self.prerelax_steps)
-                    except Exception:  # noqa: BLE001 - left as it was
-                        continue
-                    c.info["unrelaxed_energy"] = c.energy_per_atom
-                    c.structure, c.energy_per_atom, c.info["prerelaxed"] = s, e, True
-                ranked = sorted(ranked, key=lambda c: c.energy_per_atom)
-                details["n_prerelaxed"] = self.n_prerelax
-            to_relax = _diverse_head(ranked, n_relax)
-            rest = [c for c in ranked if not any(c is r for r in to_relax)]
-            relaxed = []
-            for c in to_relax:
-                try:
-                    s, e, steps = relaxer.relax(c.structure)
-                except Exception as exc:  # noqa: BLE001 - an exploding cell is a bad candidate
-                    c.info["relax_error"] = str(exc)
-                    continue
-                relaxed.append(Candidate(s, c.generator, c.template_id, c.substitution,
-                                         c.space_group, e, True, c.surrogate_energy,
-                                         {"unrelaxed_energy": c.energy_per_atom, **c.info,
-                                          "relax_steps": steps}))
-            details["n_relaxed"] = len(relaxed)
-            ranked = sorted(relaxed, key=lambda c: c.energy_per_atom) + rest
-        out = []
-        for c in ranked:  # drop structures equal to a better-ranked one
-            if len(out) >= self.top_k:
-                break
-            if not any(structure_match(c.structure, o.structure) for o in out):
-                out.append(c)
-        details["seconds"] = time.perf_counter() - t0
+            ranked, n_pre = self._prerelax(ranked, relaxer)
+            clock.lap("prerelax")
+            ranked, n_relaxed = self._relax(ranked, relaxer)
+            clock.lap("relax")
+        out = distinct(ranked, self.top_k)
+        clock.lap("rank")
+        details = {"formula": comp.reduced_formula, "generated": counts,
+                   "provenance": self._provenance(comp, counts), "n_candidates": len(cands),
+                   "n_energy": len(chosen), "n_prerelaxed": n_pre, "n_relaxed": n_relaxed,
+                   "profile": dict(clock.steps), "seconds": clock.total(),
+                   "generate_s": clock.steps["generate"],
+                   "energy_s": clock.steps["evaluate"] + clock.steps["screen"]}
         return out, details
 
     def _scan_volumes(self, cands, energy):
@@ -362,12 +486,20 @@ class ShotgunCSP(BaseEstimator):
                 s = c.structure.copy()
                 s.scale_lattice(s.volume * f)
                 scaled.append(s)
-        E = np.asarray(energy(scaled)).reshape(len(cands), len(factors))
+        E = np.asarray(energy(scaled), dtype=float).reshape(len(cands), len(factors))
         for j, c in enumerate(cands):
-            best = int(np.nanargmin(E[j])) if np.isfinite(E[j]).any() else factors.index(1.0)
+            if not np.isfinite(E[j]).any():
+                continue
+            best = int(np.nanargmin(E[j]))
             c.structure = scaled[j * len(factors) + best]
             c.energy_per_atom = float(E[j, best])
             c.info["volume_factor"] = factors[best]
+
+    def _runner(self):
+        energy = self._energy()
+        relaxer = (CHGNetRelaxer(self.relax_steps, self.fmax, energy, self.device)
+                   if self.relax else None)
+        return energy, relaxer
 
     def predict(self, X, return_details=False):
         """Ranked candidates per formula (best first), each a :class:`Candidate`.
@@ -377,32 +509,29 @@ class ShotgunCSP(BaseEstimator):
         X : list of formulas, Compositions or Structures (their compositions are used)
         return_details : bool
             Also return, per formula, a dict with the candidates generated per
-            generator, energy evaluations, relaxations and seconds.
+            generator, the provenance in words, energy evaluations,
+            relaxations, seconds and the seconds per step (``"profile"``).
+
+        Returns
+        -------
+        list of list of Candidate, and a list of dict with ``return_details``
         """
         check_is_fitted(self, "generators_")
-        items = _items(X)
-        comps = [_composition(x) for x in items]
+        comps = [_composition(x) for x in _items(X)]
         from tqdm.auto import tqdm
 
         def run(batch):
-            energy = self._energy()
-            relaxer = (CHGNetRelaxer(self.relax_steps, self.fmax, energy, self.device)
-                       if self.relax else None)
+            energy, relaxer = self._runner()
             return [self._predict_one(c, energy, relaxer) for c in batch]
 
+        bar = tqdm(comps, disable=not self.verbose, desc="ShotgunCSP")
         if self.n_jobs in (None, 1) or len(comps) < 2:
-            results = []
-            energy = self._energy()
-            relaxer = (CHGNetRelaxer(self.relax_steps, self.fmax, energy, self.device)
-                       if self.relax else None)
-            for c in tqdm(comps, disable=not self.verbose, desc="ShotgunCSP"):
-                results.append(self._predict_one(c, energy, relaxer))
+            energy, relaxer = self._runner()
+            results = [self._predict_one(c, energy, relaxer) for c in bar]
         else:
             from joblib import Parallel, delayed
 
-            parts = Parallel(n_jobs=self.n_jobs)(delayed(run)([c]) for c in
-                                                 tqdm(comps, disable=not self.verbose,
-                                                      desc="ShotgunCSP"))
+            parts = Parallel(n_jobs=self.n_jobs)(delayed(run)([c]) for c in bar)
             results = [r for p in parts for r in p]
         ranked = [r[0] for r in results]
         return (ranked, [r[1] for r in results]) if return_details else ranked

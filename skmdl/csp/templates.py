@@ -17,11 +17,12 @@ from __future__ import annotations
 import json
 import warnings
 from collections import defaultdict
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from pymatgen.core import Composition, Structure
+
+from .types import TypeCache, group_types
 
 
 def anonymized_formula(composition) -> str:
@@ -41,19 +42,58 @@ def reduced_formula(composition) -> str:
     return comp.reduced_formula
 
 
-@dataclass
 class Template:
-    """A template crystal: its id, structure and where it came from."""
+    """A template crystal: its id, structure and where it came from.
 
-    id: str
-    structure: Structure
-    source: str
+    Parameters
+    ----------
+    id : str
+    structure : pymatgen Structure, optional
+        Given now, or built on first access from ``raw``.
+    source : str
+    raw : tuple, optional
+        ``(lattice 3x3, frac n x 3, species)`` arrays of a pool row; with ``formula``
+        and ``key`` they let a store hold 155,000 templates without building them.
+    formula, key : str, optional
+        Reduced and anonymized formula (computed from the structure when not given).
+    space_group : int, optional
+        Known space group (a pool's own field), or None.
+    """
 
-    def __post_init__(self):
-        comp = self.structure.composition.reduced_composition
-        #: reduced formula and anonymized formula, computed once
-        self.formula = comp.reduced_formula
-        self.key = comp.anonymized_formula
+    __slots__ = ("id", "source", "raw", "formula", "key", "space_group", "nsites", "_structure")
+
+    def __init__(self, id, structure=None, source="user", *, raw=None, formula=None, key=None,
+                 space_group=None):
+        if structure is None and raw is None:
+            raise ValueError(f"template {id!r}: give a structure or raw arrays")
+        self.id, self.source, self.raw, self._structure = str(id), source, raw, structure
+        if formula is None or key is None:
+            comp = self.structure.composition.reduced_composition
+            formula, key = comp.reduced_formula, comp.anonymized_formula
+        self.formula, self.key = formula, key
+        self.space_group = space_group
+        self.nsites = len(raw[2]) if raw is not None else len(structure)
+
+    @property
+    def structure(self) -> Structure:
+        """The template's pymatgen Structure (built from ``raw`` on first access)."""
+        if self._structure is None:
+            from pymatgen.core import Lattice
+
+            lattice, frac, species = self.raw
+            self._structure = Structure(Lattice(lattice), list(species), frac)
+        return self._structure
+
+    def __repr__(self):
+        return f"Template({self.id!r}, {self.formula}, source={self.source!r})"
+
+    def __getstate__(self):  # drop a structure that can be rebuilt from raw arrays
+        return {k: (None if k == "_structure" and self.raw is not None else getattr(self, k))
+                for k in self.__slots__}
+
+    def __setstate__(self, state):
+        for k, v in state.items():
+            setattr(self, k, v)
 
 
 class TemplateStore:
@@ -74,6 +114,8 @@ class TemplateStore:
     def __init__(self):
         self._by_key: dict[str, list[Template]] = defaultdict(list)
         self._ids: set[str] = set()
+        #: where structure types of pool templates are cached (set by add_table)
+        self.type_cache = TypeCache()
 
     def __len__(self):
         return len(self._ids)
@@ -118,6 +160,38 @@ class TemplateStore:
             warnings.warn(f"skipped {len(skipped)} disordered template(s), e.g. {skipped[:3]}")
         return self
 
+    def add_table(self, table, source=None) -> "TemplateStore":
+        """Add the rows of a pool table (:func:`skmdl.datasets.load_structures`), lazily.
+
+        No Structure is built here: each template keeps its row's arrays and
+        builds its Structure when a target needs it. Structure types of the
+        table's templates are cached beside the pool's parsed-array cache.
+        """
+        from ..datasets.structures import cache_dir, is_pool_table
+
+        if not is_pool_table(table):
+            raise TypeError("add_table needs a table from skmdl.datasets.load_structures "
+                            f"(columns lattice, species, frac), got {type(table).__name__}")
+        pool = dict(table.attrs.get("pool", {}))
+        source = source or pool.get("name") or "pool"
+        cols = [table[c].tolist() for c in ("id", "lattice", "frac", "species", "formula",
+                                            "anonymized_formula", "spacegroup")]
+        for sid, lat, frac, species, formula, anon, sg in zip(*cols):
+            self.add(Template(sid, source=source, raw=(lat, frac, species), formula=formula,
+                              key=anon, space_group=int(sg) if sg > 0 else None))
+        if pool.get("sha256"):
+            self.type_cache = TypeCache(cache_dir() / "pools" / f"{source}-{pool['sha256'][:16]}"
+                                        "-types", source=source)
+        return self
+
+    def types(self, composition, max_atoms=None) -> list:
+        """Structure types (:class:`~skmdl.csp.types.StructureType`) of the templates with
+        the stoichiometry pattern of ``composition`` (≤ ``max_atoms`` sites), most members first.
+        """
+        members = [t for t in self.lookup(composition)
+                   if max_atoms is None or t.nsites <= max_atoms]
+        return group_types(members, self.type_cache)
+
     def add_aflow_prototypes(self) -> "TemplateStore":
         """Add pymatgen's AFLOW prototype library (288 ordered prototypes), ids ``aflow:<label>``.
         """
@@ -159,6 +233,7 @@ class TemplateStore:
         """A new store without any structure whose reduced formula is in ``formulas``."""
         banned = {reduced_formula(f) for f in formulas}
         out = TemplateStore()
+        out.type_cache = self.type_cache
         for t in self:
             if t.formula not in banned:
                 out.add(t)

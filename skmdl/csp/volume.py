@@ -54,6 +54,31 @@ class VolumeModel:
             return self.library
         return ModelLibrary(self.library)
 
+    def prefetch(self, formulas) -> None:
+        """Predict the volumes of many formulas in one batch per model (cached for per_atom)."""
+        from pymatgen.core import Composition
+
+        todo = sorted({Composition(str(f)).reduced_formula for f in formulas} - set(self._cache))
+        if not todo:
+            return
+        lib = self._library()
+        ids = list(lib.search(task=self.TASK)["id"])
+        if not ids:
+            raise ValueError(f"library {lib!r} has no {self.TASK} model")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                preds = np.mean([np.asarray(lib.predict(i, todo), dtype=float) for i in ids],
+                                axis=0)
+        except ValueError:  # one formula the descriptors cannot read: per formula, NaN for it
+            preds = []
+            for f in todo:
+                try:
+                    preds.append(self.per_atom(f))
+                except ValueError:
+                    preds.append(np.nan)
+        self._cache.update(zip(todo, map(float, preds)))
+
     def per_atom(self, composition) -> float:
         """Volume per atom (Å³) from the composition: mean of the library's volume models."""
         from pymatgen.core import Composition

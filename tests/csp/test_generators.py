@@ -41,11 +41,18 @@ def test_generators_give_composition_and_min_distance(cls, store, volume):
 
 
 def test_template_generator_ideal_substitutions(store, volume):
-    ideal = TemplateGenerator().fit(store, volume).ideal("NaCl")
+    ideal = TemplateGenerator(volume="absolute").fit(store, volume).ideal("NaCl")
     assert {c.template_id for c in ideal} == {"KCl", "CsCl", "ZnS"}
     for c in ideal:  # scaled to the library's volume per atom
         assert c.structure.volume / len(c.structure) == pytest.approx(volume.per_atom("NaCl"))
         assert not c.info["perturbed"]
+    templates = {t.id: t for t in store}
+    for c in TemplateGenerator().fit(store, volume).ideal("NaCl"):
+        # default: the template's own volume times the model's target/template ratio
+        t = templates[c.template_id]
+        ratio = volume.per_atom("NaCl") / volume.per_atom(t.formula)
+        assert c.structure.volume == pytest.approx(t.structure.volume * ratio)
+        assert c.info["type_count"] == 1 and c.info["type"].startswith("AB|")
     assert TemplateGenerator().fit(store, volume).ideal("Na2O") == []
 
 
