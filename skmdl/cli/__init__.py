@@ -1,7 +1,8 @@
 """The ``skmdl`` command line.
 
 Commands: ``demo``, ``featurize`` (descriptors of a table column),
-``fit`` / ``predict`` (a transfer ensemble saved as safetensors + JSON),
+``fit`` / ``predict`` (a transfer regressor or classifier, saved as data:
+skops + safetensors, checksummed),
 ``csp`` (crystal structure prediction) and ``library`` (list, search, info,
 verify, build, catalogue). Outputs are written atomically; bad input ends a
 command with exit code 2 and one line ``skmdl <command>: error: ...`` on
@@ -89,15 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
         "featurize", _cmd_featurize, "descriptors of a table column of formulas, crystal "
         "structures or SMILES, written as CSV or Parquet"))
     model.add_fit_arguments(command(
-        "fit", _cmd_fit, "fit a transfer model on a table and save it (safetensors + JSON)",
-        "Screen the library's source models on the training table, keep the best "
-        "--n-sources, fit one ensemble member per source and save the ensemble as a "
-        "folder of safetensors weights and JSON cards with sha256 checksums (never "
-        "pickle). Regression only."))
+        "fit", _cmd_fit, "fit a transfer model on a table and save it (skops + safetensors)",
+        "Fit TransferRegressor (--task classification: TransferClassifier) with its "
+        "defaults and only the options given changed: screen the library's source models "
+        "on the training table, keep the best --n-sources, fit one head per kept source. "
+        "Save the fitted estimator as a folder of data, never pickle: the estimator as "
+        "skops (trusted types only), its networks as safetensors weights with JSON cards, "
+        "and the sha256 of every file."))
     model.add_predict_arguments(command(
         "predict", _cmd_predict, "predict with a model folder written by skmdl fit",
-        "Verify every file of the model folder against its sha256 checksums, then write "
-        "the ensemble mean, its spread and calibrated intervals for each row."))
+        "Verify every file of the model folder against its sha256 checksums, load only "
+        "trusted types, then write the fitted estimator's predictions for each row: the "
+        "ensemble mean, its spread and calibrated intervals (classification: the class "
+        "and its probabilities)."))
     csp.add_arguments(command(
         "csp", _cmd_csp, "predict crystal structures of formulas (ShotgunCSP)",
         "Generate candidate crystals from templates (element substitution) and symmetric "

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..exceptions import UnknownModelError
 from ..utils.atomic import write_text
 from .artifact import (
     ArtifactIntegrityError,
@@ -228,8 +229,8 @@ class ModelLibrary:
 
         Raises
         ------
-        KeyError
-            No such model (the message suggests close ids).
+        skmdl.exceptions.UnknownModelError
+            No such model (a ``KeyError``; the message suggests close ids).
 
         Examples
         --------
@@ -319,7 +320,8 @@ class ModelLibrary:
 
             close = difflib.get_close_matches(str(model_id), self._by_id, n=3)
             hint = f"; did you mean {close}?" if close else ""
-            raise KeyError(f"no model {model_id!r} in {self!r}{hint}") from None
+            raise UnknownModelError(f"no model {model_id!r} in {self!r}{hint}",
+                                    model_id=model_id) from None
 
     def artifact_path(self, model_id) -> Path:
         """Local folder of a model's artifact (downloaded first for a remote library)."""

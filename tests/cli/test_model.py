@@ -121,12 +121,8 @@ def test_predict_bad_inputs(steels, fitted, tmp_path, capsys, error_line):
     ({"formula": ["Fe2O3"] * 12, "z": ["1"] * 12}, [], "no column 'y'"),
     ({"formula": ["Fe2O3", "SiO2"] * 3, "y": ["1"] * 6}, [], "fit needs at least 10"),
     ({"formula": ["Fe2O3", "Qq"] * 6, "y": ["1", "2"] * 6}, [], "formula 'Qq' (row 1)"),
-    pytest.param({"formula": ["Fe2O3", "SiO2"] * 6, "y": ["1", "2"] * 6},
-                 ["--sources", "nope-000"], "no model 'nope-000'",
-                 marks=pytest.mark.xfail(strict=True, raises=KeyError, reason=(
-                     "skmdl/library/library.py (not this change's file) raises a plain KeyError "
-                     "for an unknown id; it should raise skmdl.exceptions.UnknownModelError, "
-                     "which the command line treats as an input error"))),
+    ({"formula": ["Fe2O3", "SiO2"] * 6, "y": ["1", "2"] * 6}, ["--sources", "nope-000"],
+     "no model 'nope-000'"),
     ({"formula": ["Fe2O3", "SiO2"] * 6, "y": ["1", "2"] * 6}, ["--max-epochs", "3"],
      "--max-epochs applies to --mode finetune only"),
 ])

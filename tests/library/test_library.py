@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from skmdl.exceptions import UnknownModelError
 from skmdl.library import ArtifactIntegrityError, ModelLibrary
 from skmdl.library.artifact import CARD, WEIGHTS, load_artifact
 
@@ -39,8 +40,9 @@ def test_entry_name_and_quantity_are_public(tiny_library):
     assert row["path"] == "models/toy_b-001" and set(row["sha256"]) == {"card", "weights"}
     row["sha256"]["card"] = "0" * 64  # a copy: the library keeps its checksums
     assert lib.entry("toy_b-001")["sha256"]["card"] != "0" * 64
-    with pytest.raises(KeyError, match="did you mean"):
+    with pytest.raises(UnknownModelError, match="did you mean") as info:
         lib.entry("toy_b-01")
+    assert info.value.model_id == "toy_b-01" and isinstance(info.value, KeyError)
 
 
 def test_quantity_filters_read_the_index_not_the_cards(tiny_library, monkeypatch):
