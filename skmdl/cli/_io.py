@@ -7,13 +7,13 @@ killed) leaves no partial file or folder behind.
 
 from __future__ import annotations
 
-import re
 import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from ..exceptions import FeaturizationWarning, InvalidInputError
 from ..utils.atomic import atomic_dir, atomic_file
 from ..utils.optional import import_optional
 
@@ -145,36 +145,59 @@ def progress(quiet, **kwargs):
     return tqdm(disable=True if quiet else None, leave=False, file=sys.stderr, **kwargs)
 
 
-_ROW = re.compile(r"\(row (\d+)\)")
-_NAN_ROWS = re.compile(r"^(\d+) of \d+ (.+) could not be featurized")
-
-
 def in_chunks(func, items, chunk, bar):
-    """``func`` applied to consecutive chunks of ``items``, results stacked, ``bar`` advanced.
+    """``func`` applied to consecutive chunks of ``items``, results stacked; ``bar`` advanced.
 
-    An error naming ``(row i)`` of a chunk is re-raised naming the row of the
-    whole input; the featurizers' per-chunk "k of n could not be featurized"
-    warnings become one warning with the total.
+    ``func`` is a featurizer's ``transform`` or a model's predictor. A bad item
+    of a chunk (:class:`~skmdl.exceptions.InvalidInputError` with a row) is
+    re-raised naming its row in the whole input
+    (:meth:`~skmdl.exceptions.InvalidInputError.with_row`); the chunks'
+    :class:`~skmdl.exceptions.FeaturizationWarning` become one, with the total
+    count and the rows of the whole input. Other errors and warnings pass
+    through unchanged: a plain ``ValueError`` is a bug, not bad input.
+
+    Returns
+    -------
+    ndarray of shape (len(items), ...)
+        The chunks' results, concatenated along the rows.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skmdl.descriptors import CompositionFeaturizer
+    >>> class Bar:
+    ...     def update(self, n):
+    ...         pass
+    >>> f = CompositionFeaturizer().fit()
+    >>> try:
+    ...     in_chunks(f.transform, ["NaCl", "MgO", "Qq"], 2, Bar())
+    ... except InvalidInputError as exc:
+    ...     print(exc.row, exc.item)
+    2 Qq
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     F = in_chunks(f.set_params(errors="nan").transform, ["Xx", "NaCl", "Qq"], 2, Bar())
+    >>> F.shape[0], caught[0].message.rows
+    (3, (0, 2))
     """
-    blocks, n_bad, noun = [], 0, None
+    blocks, failed, noun = [], [], "items"
     for start in range(0, len(items), chunk):
         part = items[start:start + chunk]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 blocks.append(func(part))
-            except ValueError as exc:
-                msg = _ROW.sub(lambda m, at=start: f"(row {int(m.group(1)) + at})",
-                               one_line(exc), count=1)
-                raise InputError(msg) from None
+            except InvalidInputError as exc:
+                if exc.row is None:
+                    raise
+                raise exc.with_row(start + exc.row) from None
         for w in caught:
-            m = _NAN_ROWS.match(str(w.message))
-            if m:
-                n_bad, noun = n_bad + int(m.group(1)), m.group(2)
+            if isinstance(w.message, FeaturizationWarning):
+                failed += [start + r for r in w.message.rows]
+                noun = w.message.noun
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         bar.update(len(part))
-    if n_bad:
-        warnings.warn(f"{n_bad} of {len(items)} {noun} could not be featurized; "
-                      "their rows are NaN", UserWarning, stacklevel=2)
+    if failed:
+        warnings.warn(FeaturizationWarning(len(failed), len(items), noun, failed), stacklevel=2)
     return np.concatenate(blocks) if blocks else np.empty((0,))

@@ -11,13 +11,10 @@ MorganFingerprint(n_bits=64)
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
-import numpy as np
-
-from ..exceptions import FeaturizationWarning, InvalidInputError
-from ._io import InputError, check_output_file, column, progress, read_table, write_table
+from ._io import (InputError, check_output_file, column, in_chunks, progress, read_table,
+                  write_table)
 
 #: featurizer name -> kind of input it reads
 FEATURIZERS = {"composition": "formula", "rdf": "structure", "ofm": "structure",
@@ -105,41 +102,6 @@ def structure_items(values, table_path) -> list:
     return out
 
 
-def featurize_in_chunks(featurizer, items, chunk, bar):
-    """``featurizer.transform`` of consecutive chunks of ``items``, stacked; ``bar`` advanced.
-
-    A bad item of a chunk is re-raised naming its row in the whole input
-    (:meth:`~skmdl.exceptions.InvalidInputError.with_row`); the chunks'
-    :class:`~skmdl.exceptions.FeaturizationWarning` become one, with the total
-    count and the rows of the whole input. Other warnings pass through.
-
-    Returns
-    -------
-    ndarray of shape (len(items), n_features_out)
-    """
-    blocks, failed, noun = [], [], "items"
-    for start in range(0, len(items), chunk):
-        part = items[start:start + chunk]
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                blocks.append(featurizer.transform(part))
-            except InvalidInputError as exc:
-                if exc.row is None:
-                    raise
-                raise exc.with_row(start + exc.row) from None
-        for w in caught:
-            if isinstance(w.message, FeaturizationWarning):
-                failed += [start + r for r in w.message.rows]
-                noun = w.message.noun
-            else:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        bar.update(len(part))
-    if failed:
-        warnings.warn(FeaturizationWarning(len(failed), len(items), noun, failed), stacklevel=2)
-    return np.concatenate(blocks)
-
-
 def run(args) -> int:
     import pandas as pd
 
@@ -154,7 +116,7 @@ def run(args) -> int:
     featurizer.fit(items if args.featurizer == "rdf" else None)
     with progress(args.quiet, total=len(items), desc=f"featurize ({args.featurizer})",
                   unit="row") as bar:
-        F = featurize_in_chunks(featurizer, items, CHUNK[args.featurizer], bar)
+        F = in_chunks(featurizer.transform, items, CHUNK[args.featurizer], bar)
     out = pd.DataFrame(F, columns=featurizer.get_feature_names_out())
     out.insert(0, name, raw)
     write_table(out, args.output)

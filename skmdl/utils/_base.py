@@ -62,24 +62,3 @@ def as_item_list(X, what: str) -> list:
     except TypeError:
         raise ValueError(f"expected a sequence of {what}, got {type(X).__name__}") from None
 
-
-def report_item_errors(errors: dict, items: list, policy: str, describe, noun: str,
-                       stacklevel: int = 3) -> None:
-    """Raise for the first failing row (``policy="raise"``) or warn with the count.
-
-    ``errors`` maps row -> reason; ``describe(item)`` names an item in the
-    message ("formula 'Xx2'"); ``noun`` is the plural of the warning
-    ("formulas"). ``stacklevel`` counts from the caller of this function.
-    """
-    import warnings
-
-    if not errors:
-        return
-    if policy == "raise":
-        i = min(errors)
-        raise ValueError(f"cannot featurize {describe(items[i])} (row {i}): {errors[i]}")
-    warnings.warn(
-        f"{len(errors)} of {len(items)} {noun} could not be featurized; their rows are NaN",
-        UserWarning,
-        stacklevel=stacklevel + 1,
-    )

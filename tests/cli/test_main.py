@@ -78,7 +78,7 @@ def test_a_bug_is_a_traceback(monkeypatch, tmp_path):
 
 def test_chunked_featurization_adds_up_the_warnings():
     """Rows and counts of the chunks' FeaturizationWarnings, read from their attributes."""
-    from skmdl.cli.featurize import featurize_in_chunks
+    from skmdl.cli._io import in_chunks
     from skmdl.descriptors import CompositionFeaturizer
 
     class Bar:
@@ -88,10 +88,26 @@ def test_chunked_featurization_adds_up_the_warnings():
     f = CompositionFeaturizer(errors="nan").fit()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        F = featurize_in_chunks(f, ["NaCl", "Xx", "MgO", "Qq", "Zz"], 2, Bar())
+        F = in_chunks(f.transform, ["NaCl", "Xx", "MgO", "Qq", "Zz"], 2, Bar())
     (w,) = [w.message for w in caught if isinstance(w.message, FeaturizationWarning)]
     assert (w.n_failed, w.n_total, w.rows, w.noun) == (3, 5, (1, 3, 4), "formulas")
     assert F.shape[0] == 5
     with pytest.raises(FormulaError) as info:
-        featurize_in_chunks(f.set_params(errors="raise"), ["NaCl", "MgO", "Qq"], 2, Bar())
+        in_chunks(f.set_params(errors="raise").transform, ["NaCl", "MgO", "Qq"], 2, Bar())
     assert (info.value.row, info.value.item) == (2, "Qq")
+
+
+def test_chunks_let_a_plain_value_error_be_a_bug():
+    """Only an InvalidInputError is bad input; any other ValueError passes through as it is."""
+    from skmdl.cli._io import InputError, in_chunks
+
+    class Bar:
+        def update(self, n):
+            pass
+
+    def broken(part):
+        raise ValueError("shapes (2,3) and (4,) not aligned (row 1)")
+
+    with pytest.raises(ValueError, match=r"\(row 1\)") as info:
+        in_chunks(broken, ["NaCl"] * 4, 2, Bar())
+    assert type(info.value) is ValueError and not isinstance(info.value, InputError)
