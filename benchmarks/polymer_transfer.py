@@ -63,10 +63,8 @@ def usable(X):
 
 def candidates(task, lib):
     """Molecule + polymer models allowed as sources for ``task``."""
-    ex = polymer_transfer_exclusions(task)
-    df = lib.search(kind=["molecule", "polymer"], exclude_tasks=ex["exclude_tasks"])
-    banned = set(ex["exclude_quantities"])
-    return [i for i in df["id"] if lib.card(i).get("quantity") not in banned]
+    return lib.search(kind=["molecule", "polymer"],
+                      **polymer_transfer_exclusions(task))["id"].tolist()
 
 
 def models(task, seed=0):

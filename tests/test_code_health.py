@@ -74,11 +74,6 @@ ALLOWED.update({key: _ELSEWHERE for key in [
     ("tests/test_fuzz.py", "_predict_one"),
     ("tests/utils/test_optional.py", "_fingerprinter"),  # cache_clear of an lru_cache
 ]})
-ALLOWED.update({
-    (f"tests/library/{name}", "_candidates"): "TransferRegressor has no public list of the "
-    "candidates it screens (transfer/estimators.py is owned elsewhere, see report)"
-    for name in ("test_no_leakage.py", "test_organic_library.py")
-})
 
 
 # ---------------------------------------------------------------- reading the source

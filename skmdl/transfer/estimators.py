@@ -100,13 +100,44 @@ class _TransferBase(MaterialsInputMixin, BaseEstimator):
         self.random_state = random_state
 
     # ---------------------------------------------------------------- helpers
-    def _candidates(self, lib):
+    def candidate_sources(self, library=None) -> list:
+        """Ids of the source models :meth:`fit` screens, in the order it screens them.
+
+        With ``sources="auto"``: every model of ``kind`` in the library, less
+        the models trained on ``exclude_tasks`` or predicting one of
+        ``exclude_quantities`` (:meth:`~skmdl.library.ModelLibrary.search`, by
+        id); otherwise ``sources`` as given. Needs no fit.
+
+        Parameters
+        ----------
+        library : ModelLibrary, str or path, optional
+            The library to search; default: the estimator's ``library``
+            parameter (the embedded default library when that is None).
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        ValueError
+            No candidate is left.
+
+        Examples
+        --------
+        >>> from skmdl.library import ModelLibrary
+        >>> from skmdl.transfer import TransferRegressor
+        >>> lib = ModelLibrary.default()
+        >>> ids = TransferRegressor(exclude_quantities=["band gap"]).candidate_sources(lib)
+        >>> ids == sorted(ids), any(lib.quantity(i) == "band gap" for i in ids)
+        (True, False)
+        >>> TransferRegressor(sources=["oqmd_bandgap-000"]).candidate_sources()
+        ['oqmd_bandgap-000']
+        """
         if self.sources == "auto":
-            df = lib.search(kind=self.kind, exclude_tasks=self.exclude_tasks)
-            if self.exclude_quantities:
-                banned = set(self.exclude_quantities)
-                df = df[[lib.card(i).get("quantity") not in banned for i in df["id"]]]
-            ids = df["id"].tolist()
+            lib = resolve_library(self.library if library is None else library)
+            ids = lib.search(kind=self.kind, exclude_tasks=self.exclude_tasks,
+                             exclude_quantities=self.exclude_quantities)["id"].tolist()
         else:
             ids = list(self.sources)
         if not ids:
@@ -141,7 +172,7 @@ class _TransferBase(MaterialsInputMixin, BaseEstimator):
 
         y = self._validate_target(X, y)
         lib = resolve_library(self.library)
-        ids = self._candidates(lib)
+        ids = self.candidate_sources(lib)
         self.layers_ = as_layers(self.layers)
         self.source_models_ = SourceModels(lib, ids, n_jobs=None)
         self.descriptors_ = None
@@ -208,7 +239,8 @@ class TransferRegressor(RegressorMixin, _TransferBase):
     ----------
     sources : "auto" or list of str, default="auto"
         Candidate source model ids, or ``"auto"`` for every model of the
-        library of kind ``kind`` (minus the exclusions).
+        library of kind ``kind`` (minus the exclusions);
+        :meth:`candidate_sources` lists them without fitting.
     library : None, str, Path or ModelLibrary, default=None
         ``None`` is the embedded default library.
     n_sources : int, default=5

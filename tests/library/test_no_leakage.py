@@ -4,6 +4,7 @@ import pytest
 
 from skmdl.library import BENCHMARK_TARGETS, ModelLibrary
 from skmdl.library.recipes import TARGET_QUANTITIES, transfer_exclusions, transfer_sources
+from skmdl.library.recipes_organic import POLYMER_TARGETS, polymer_transfer_exclusions
 from skmdl.transfer import PretrainedFeaturizer, TransferRegressor
 
 
@@ -11,7 +12,7 @@ from skmdl.transfer import PretrainedFeaturizer, TransferRegressor
 def test_candidates_exclude_the_target_property(task):
     lib = ModelLibrary.default()
     model = TransferRegressor(**transfer_exclusions(task))
-    candidates = model._candidates(lib)
+    candidates = model.candidate_sources(lib)
     assert candidates, task
     for model_id in candidates:
         card = lib.card(model_id)
@@ -53,11 +54,12 @@ def test_benchmark_scripts_only_use_allowed_sources(monkeypatch, script, tasks):
     lib = ModelLibrary.default()
     for task in [targets] if isinstance(targets, str) else targets:
         assert task in TARGET_QUANTITIES
-        allowed = set(TransferRegressor(**transfer_exclusions(task))._candidates(lib))
-        assert set(transfer_sources(task)) == allowed
+        allowed = TransferRegressor(**transfer_exclusions(task)).candidate_sources(lib)
+        assert transfer_sources(task) == allowed  # one filter: same ids, same order
+        allowed = set(allowed)
         for model in getattr(module, "models", lambda t: {})(task).values():
             if isinstance(model, TransferRegressor):
-                assert set(model._candidates(lib)) <= allowed, (script, task)
+                assert set(model.candidate_sources(lib)) <= allowed, (script, task)
             nested = model.get_params(deep=True).values() if hasattr(model, "steps") else []
             for step in nested:  # PretrainedFeaturizers inside pipelines / unions
                 if isinstance(step, PretrainedFeaturizer):
@@ -66,3 +68,22 @@ def test_benchmark_scripts_only_use_allowed_sources(monkeypatch, script, tasks):
 
 def test_benchmark_targets_are_not_library_tasks():
     assert not set(ModelLibrary.default().search()["task"]) & set(BENCHMARK_TARGETS)
+
+
+def _filter_on_cards(lib, quantities, kind, exclude_tasks, exclude_quantities):
+    """What TransferRegressor screened before ``candidate_sources``: each card's quantity."""
+    df = lib.search(kind=kind, exclude_tasks=exclude_tasks)
+    return [i for i in df["id"] if quantities[i] not in set(exclude_quantities)]
+
+
+def test_candidate_sources_are_those_of_the_card_filter():
+    """The index-based filter gives the same ids, in the same order, for every target."""
+    lib = ModelLibrary.default()
+    quantities = {i: lib.card(i).get("quantity") for i in lib.search()["id"]}
+    cases = [("inorganic", transfer_exclusions(t)) for t in sorted(TARGET_QUANTITIES)]
+    cases += [(kind, polymer_transfer_exclusions(t)) for t in sorted(POLYMER_TARGETS)
+              for kind in ("molecule", "polymer")]
+    for kind, ex in cases:
+        expected = _filter_on_cards(lib, quantities, kind, **ex)
+        assert expected, (kind, ex)
+        assert TransferRegressor(kind=kind, **ex).candidate_sources(lib) == expected, (kind, ex)

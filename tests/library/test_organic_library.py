@@ -47,7 +47,7 @@ def test_thermal_conductivity_sources_are_not_candidates_for_tc(lib):
     from skmdl.transfer import TransferRegressor
 
     ex = polymer_transfer_exclusions("opp2025_tc")
-    ids = TransferRegressor(kind="polymer", **ex)._candidates(lib)
+    ids = TransferRegressor(kind="polymer", **ex).candidate_sources(lib)
     assert ids
     assert all(lib.card(i)["quantity"] != "thermal conductivity" for i in ids)
     assert lib.search(task="radonpy_thermal_conductivity")["id"].tolist()  # but it exists
