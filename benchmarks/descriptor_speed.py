@@ -54,7 +54,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 RTOL, ATOL = 1e-6, 1e-8
 #: skmdl works in one process below this many distinct formulas, whatever n_jobs is
-from skmdl.descriptors.composition import _PARALLEL_MIN as SKMDL_PARALLEL_MIN  # noqa: E402
+from skmdl.descriptors.composition import PARALLEL_MIN as SKMDL_PARALLEL_MIN  # noqa: E402
 
 
 def data_dir() -> Path:
@@ -300,7 +300,8 @@ def profile(rep, name, formulas, repeats):
     over the repeats, and for comparison the best measured fit+transform.
     """
     from skmdl.descriptors import CompositionFeaturizer
-    from skmdl.descriptors.composition import _csr, element_statistics, parse_compositions
+    from skmdl.descriptors.composition import (element_entries, element_statistics,
+                                              parse_compositions)
 
     f = CompositionFeaturizer(elements="magpie", stats="magpie").fit()
     column_of = {e: i for i, e in enumerate(f.table_.index)}
@@ -314,7 +315,7 @@ def profile(rep, name, formulas, repeats):
         t0 = time.perf_counter()
         parsed, codes, _items = parse_compositions(formulas)
         t1 = time.perf_counter()
-        cols, amounts, counts, errors = _csr(parsed, column_of)
+        cols, amounts, counts, errors = element_entries(parsed, column_of)
         t2 = time.perf_counter()
         S = element_statistics(table, cols, amounts, counts, stats)
         t3 = time.perf_counter()
@@ -342,7 +343,7 @@ def profile(rep, name, formulas, repeats):
     rep("|---|---:|---:|---:|")
     for label, t in [
         ("parse_compositions (factorize + parse)", best["parse"]),
-        ("_csr (CSR build)", best["csr"]),
+        ("element_entries (CSR build)", best["csr"]),
         (f"element_statistics ({table.shape[1]} props x {len(stats)} stats)", best["stats"]),
         ("assembly (NaN-filled output, U[ok] = ..., U[codes])", best["assembly"]),
         ("sum of stages", t_sum),

@@ -56,16 +56,6 @@ ALLOWED = {
 #: reads in files other work owns; each entry to go when that code uses public names
 _ELSEWHERE = "owned elsewhere, see report"
 ALLOWED.update({key: _ELSEWHERE for key in [
-    ("skmdl/descriptors/_molecules.py", "_descList"),  # RDKit's public Descriptors.descList
-    ("skmdl/descriptors/molecule.py", "_descList"),
-    ("skmdl/descriptors/_structures.py", "_Featurizer"),  # private bases shared in the package
-    ("skmdl/descriptors/_structures.py", "_ParallelFeaturizer"),
-    ("skmdl/descriptors/chgnet.py", "_StructureInputs"),
-    ("skmdl/descriptors/composition.py", "_ParallelFeaturizer"),
-    ("skmdl/descriptors/molecule.py", "_ParallelFeaturizer"),
-    ("skmdl/descriptors/structure.py", "_NeighborFeaturizer"),
-    ("benchmarks/descriptor_speed.py", "_PARALLEL_MIN"),
-    ("benchmarks/descriptor_speed.py", "_csr"),
     ("tests/cli/test_main.py", "_is_input_error"),
     ("tests/datasets/test_datasets.py", "_build_samples"),
     ("tests/descriptors/test_molecule.py", "_FEATURE_CACHE"),

@@ -3,7 +3,7 @@ as a list, featurizing each distinct input once (in worker processes for large i
 and reporting bad rows as :class:`~skmdl.exceptions.InvalidInputError` or
 :class:`~skmdl.exceptions.FeaturizationWarning`.
 
-A featurizer derives from :class:`_Featurizer` (or :class:`_ParallelFeaturizer`,
+A featurizer derives from :class:`BaseFeaturizer` (or :class:`ParallelFeaturizer`,
 which adds ``n_jobs``), sets ``feature_names_out_`` in ``_fit(X)``, and implements
 ``_featurize_chunk(items) -> (matrix, {position: reason})``; ``fit`` (parameter
 validation) and ``transform`` are written once, here.
@@ -11,7 +11,7 @@ validation) and ``transform`` are written once, here.
 Examples
 --------
 >>> import numpy as np
->>> class Length(_Featurizer):
+>>> class Length(BaseFeaturizer):
 ...     _noun = "words"
 ...     def __init__(self, *, errors="raise"):
 ...         super().__init__(errors=errors)
@@ -112,7 +112,7 @@ def errors_by_row(errors: dict, codes) -> dict:
     return {int(r): errors[codes[r]] for r in rows}
 
 
-class _Featurizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin, BaseEstimator):
+class BaseFeaturizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin, BaseEstimator):
     """Base of skmdl's featurizers (see the module docstring).
 
     Class attributes a subclass may set:
@@ -242,7 +242,7 @@ class _Featurizer(MaterialsInputMixin, FeatureNamesMixin, TransformerMixin, Base
                       stacklevel=stacklevel)
 
 
-class _ParallelFeaturizer(_Featurizer):
+class ParallelFeaturizer(BaseFeaturizer):
     """A featurizer with an ``n_jobs`` parameter: many distinct items go to joblib workers.
 
     ``_parallel_min`` is the number of distinct items from which ``n_jobs !=
@@ -256,7 +256,7 @@ class _ParallelFeaturizer(_Featurizer):
         Worker processes; ``None`` means 1. Results do not depend on it.
     """
 
-    _parameter_constraints = {**_Featurizer._parameter_constraints, "n_jobs": [Integral, None]}
+    _parameter_constraints = {**BaseFeaturizer._parameter_constraints, "n_jobs": [Integral, None]}
     _parallel_min = 2000
     _chunks_per_job = 2
 

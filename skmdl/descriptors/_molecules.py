@@ -37,10 +37,10 @@ POLYMER_MODES = ("cyclize", "oligomer", "cap")
 
 
 def rdkit_descriptor_names() -> list:
-    """Names of RDKit's 2D descriptors (``rdkit.Chem.Descriptors._descList``), in order."""
+    """Names of RDKit's 2D descriptors (``rdkit.Chem.Descriptors.descList``), in order."""
     from rdkit.Chem import Descriptors
 
-    return [name for name, _ in Descriptors._descList]
+    return [name for name, _ in Descriptors.descList]
 
 
 def parse_molecule(item):

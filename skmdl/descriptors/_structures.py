@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from ..exceptions import StructureError
-from ._base import _Featurizer, _ParallelFeaturizer, parse_each
+from ._base import BaseFeaturizer, ParallelFeaturizer, parse_each
 from ._formula import ELEMENTS
 
 #: items from which ``n_jobs`` != 1 featurizes in parallel processes (below
@@ -177,7 +177,7 @@ def load_structures(items) -> list:
     return parse_each(to_structure, items, StructureError)
 
 
-class _StructureInputs(_Featurizer):
+class BaseStructureFeaturizer(BaseFeaturizer):
     """Featurizers of crystal structures: what an item is, how it is named, how it is read.
 
     Subclasses set ``feature_names_out_`` in ``fit`` and implement
@@ -219,14 +219,14 @@ class _StructureInputs(_Featurizer):
         return [s for s in loaded if not isinstance(s, StructureError)]
 
 
-class _StructureFeaturizer(_StructureInputs, _ParallelFeaturizer):
+class ParallelStructureFeaturizer(BaseStructureFeaturizer, ParallelFeaturizer):
     """Structure featurizers with ``n_jobs``: workers read the files and CIF text themselves."""
 
     _parallel_min = PARALLEL_MIN
     _chunks_per_job = 4
 
 
-class _NeighborFeaturizer(_StructureFeaturizer):
+class NeighborFeaturizer(ParallelStructureFeaturizer):
     """Structure featurizers built on a neighbour search within ``cutoff`` Å.
 
     Parameters
@@ -237,7 +237,7 @@ class _NeighborFeaturizer(_StructureFeaturizer):
     n_jobs : int or None, default=None
     """
 
-    _parameter_constraints = {**_StructureFeaturizer._parameter_constraints,
+    _parameter_constraints = {**ParallelStructureFeaturizer._parameter_constraints,
                               "cutoff": [Interval(Real, 0, None, closed="neither")]}
 
     def __init__(self, *, cutoff, errors="raise", n_jobs=None):

@@ -16,7 +16,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._structures import StructureError, _StructureInputs, atomic_numbers, load_structures
+from . import _structures
+from ._structures import StructureError, atomic_numbers, load_structures
 
 
 @functools.lru_cache(maxsize=4)
@@ -29,7 +30,7 @@ def _load_chgnet(model: str, device: str):
     return net.eval()
 
 
-class CHGNetEmbedding(_StructureInputs):
+class CHGNetEmbedding(_structures.BaseStructureFeaturizer):
     """Crystal embedding of the pretrained CHGNet universal potential.
 
     The mean over atoms of CHGNet's final atom features (64 per atom for
@@ -84,7 +85,7 @@ class CHGNetEmbedding(_StructureInputs):
     """
 
     _parameter_constraints = {
-        **_StructureInputs._parameter_constraints,
+        **_structures.BaseStructureFeaturizer._parameter_constraints,
         "model": [StrOptions({"0.3.0", "0.2.0", "r2scan"})],
         "device": [str],
         "batch_size": [Interval(Integral, 1, None, closed="left")],

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import _ParallelFeaturizer, factorize, parse_each
+from . import _base
+from ._base import factorize, parse_each
 from ._formula import ATOMIC_NUMBER, ELEMENTS, FormulaError, to_element_dict
 from .elements import ELEMENT_TABLES, load_element_table, table_hash
 
@@ -26,7 +27,7 @@ STOICHIOMETRY_P = (0, 2, 3, 5, 7, 10)
 #: Elements of the optional element-fraction vector (H..Lr, as matminer's ElementFraction).
 FRACTION_ELEMENTS = ELEMENTS[:103]
 #: distinct inputs from which ``n_jobs`` != 1 featurizes in parallel processes
-_PARALLEL_MIN = 50_000
+PARALLEL_MIN = 50_000
 
 
 def _parse_chunk(items):
@@ -53,11 +54,38 @@ def parse_compositions(X):
     return _parse_chunk(uniques), codes, items
 
 
-def _csr(parsed, column_of):
-    """Concatenate parsed dicts into (table row index, amount, counts) arrays.
+def element_entries(parsed, column_of):
+    """The elements of many compositions as concatenated arrays (a CSR layout).
 
-    Entries that fail (FormulaError or an element absent from the table) get
-    count 0 and an error message.
+    The input of :func:`element_statistics`. A composition that failed (a
+    ``FormulaError``, or an element absent from the table) gets count 0 and
+    an error message.
+
+    Parameters
+    ----------
+    parsed : list of (dict or Exception)
+        ``{element: amount}`` per composition, as :func:`parse_compositions`
+        returns them.
+    column_of : dict
+        Element symbol -> row of the element-property table.
+
+    Returns
+    -------
+    cols : ndarray of int, shape (nnz,)
+        Table row of every element of every composition, concatenated.
+    amounts : ndarray of float, shape (nnz,)
+        Their amounts.
+    counts : ndarray of int, shape (n_compositions,)
+        Number of elements of each composition (0 for a failed one).
+    errors : dict
+        Position in ``parsed`` -> why that composition failed.
+
+    Examples
+    --------
+    >>> cols, amounts, counts, errors = element_entries(
+    ...     [{"Na": 1.0, "Cl": 1.0}, {"Xx": 2.0}], {"Na": 0, "Cl": 1})
+    >>> cols.tolist(), amounts.tolist(), counts.tolist(), errors
+    ([0, 1], [1.0, 1.0], [2, 0], {1: "element 'Xx' is not in the element table"})
     """
     cols, amts, counts, errors = [], [], np.zeros(len(parsed), dtype=np.intp), {}
     for k, p in enumerate(parsed):
@@ -192,7 +220,7 @@ def stoichiometry_norms(amounts, counts, ps=STOICHIOMETRY_P):
     return out
 
 
-class CompositionFeaturizer(_ParallelFeaturizer):
+class CompositionFeaturizer(_base.ParallelFeaturizer):
     """Element-property statistics of chemical compositions (XenonPy / Magpie style).
 
     Inputs are formula strings, pymatgen ``Composition`` objects or
@@ -255,7 +283,7 @@ class CompositionFeaturizer(_ParallelFeaturizer):
     """
 
     _parameter_constraints = {
-        **_ParallelFeaturizer._parameter_constraints,
+        **_base.ParallelFeaturizer._parameter_constraints,
         "elements": [StrOptions(set(ELEMENT_TABLES)), pd.DataFrame],
         "stats": [StrOptions(set(_STAT_PRESETS)), list, tuple],
         "stoichiometry": ["boolean"],
@@ -263,7 +291,7 @@ class CompositionFeaturizer(_ParallelFeaturizer):
     }
     _noun = "formulas"
     _item_error = FormulaError
-    _parallel_min = _PARALLEL_MIN
+    _parallel_min = PARALLEL_MIN
 
     def __init__(self, elements="magpie", stats="magpie", stoichiometry=False,
                  element_fractions=False, errors="raise", n_jobs=None):
@@ -318,7 +346,7 @@ class CompositionFeaturizer(_ParallelFeaturizer):
 
     def _featurize_chunk(self, uniques):
         """Features of distinct inputs: (matrix, {position: reason})."""
-        cols, amounts, counts, errors = _csr(_parse_chunk(uniques), self._column_of)
+        cols, amounts, counts, errors = element_entries(_parse_chunk(uniques), self._column_of)
         ok = counts > 0
         U = self._empty(len(uniques))
         if ok.any():

@@ -29,7 +29,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import _ParallelFeaturizer
+from . import _base
 from ._molecules import (POLYMER_MODES, MoleculeError, parse_molecule, polymerize,
                          rdkit_descriptor_names, smiles_of)
 
@@ -42,7 +42,7 @@ __all__ = ["MACCSKeys", "MoleculeError", "MorganFingerprint", "POLYMER_MODES",
 #: (standardization and variances of source-model inputs are float32).
 MAX_MAGNITUDE = 1e15
 #: distinct inputs from which ``n_jobs`` != 1 featurizes in parallel processes
-_PARALLEL_MIN = 2000
+PARALLEL_MIN = 2000
 
 
 class _FeatureCache:
@@ -82,7 +82,7 @@ _FEATURE_CACHE = _FeatureCache()
 
 # ---------------------------------------------------------------- base class
 
-class _MoleculeFeaturizer(_ParallelFeaturizer):
+class _MoleculeFeaturizer(_base.ParallelFeaturizer):
     """Shared input handling of the molecule featurizers (see :class:`RDKitDescriptors`).
 
     Subclasses implement ``_names()`` (the feature names), ``_values(mol,
@@ -91,13 +91,13 @@ class _MoleculeFeaturizer(_ParallelFeaturizer):
     """
 
     _parameter_constraints = {
-        **_ParallelFeaturizer._parameter_constraints,
+        **_base.ParallelFeaturizer._parameter_constraints,
         "polymer": [None, StrOptions(set(POLYMER_MODES))],
         "n_repeat": [Interval(Integral, 1, None, closed="left")],
     }
     _noun = "molecules"
     _item_error = MoleculeError
-    _parallel_min = _PARALLEL_MIN
+    _parallel_min = PARALLEL_MIN
 
     def __init__(self, *, polymer=None, n_repeat=3, errors="raise", n_jobs=None):
         self.polymer = polymer
@@ -204,7 +204,7 @@ class RDKitDescriptors(_MoleculeFeaturizer):
     Parameters
     ----------
     descriptors : list of str or None, default=None
-        Names from ``rdkit.Chem.Descriptors._descList`` (see
+        Names from ``rdkit.Chem.Descriptors.descList`` (see
         :func:`rdkit_descriptor_names`); ``None`` computes all of them, in
         RDKit's order.
 {_POLYMER_DOC}
@@ -266,7 +266,7 @@ class RDKitDescriptors(_MoleculeFeaturizer):
     def _prepare(self):
         from rdkit.Chem import Descriptors
 
-        table = dict(Descriptors._descList)
+        table = dict(Descriptors.descList)
         return [table[n] for n in self.feature_names_out_]
 
     def _values(self, mol, functions):

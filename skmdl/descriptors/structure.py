@@ -19,9 +19,9 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from . import _structures
 from ._formula import ATOMIC_NUMBER, ELEMENTS
-from ._structures import (StructureError, _NeighborFeaturizer, atomic_numbers,
-                          check_neighbor_search, check_overlap)
+from ._structures import StructureError, atomic_numbers, check_neighbor_search, check_overlap
 from .chgnet import CHGNetEmbedding
 
 __all__ = ["CHGNetEmbedding", "ORBITALS", "OrbitalFieldMatrixFeaturizer",
@@ -32,7 +32,7 @@ __all__ = ["CHGNetEmbedding", "ORBITALS", "OrbitalFieldMatrixFeaturizer",
 # ---------------------------------------------------------------------------
 
 
-class RadialDistributionFeaturizer(_NeighborFeaturizer):
+class RadialDistributionFeaturizer(_structures.NeighborFeaturizer):
     r"""Partial radial distribution functions :math:`g_{AB}(r)` of each element pair.
 
     For elements A and B of a structure with volume V and :math:`N_A`,
@@ -107,7 +107,7 @@ class RadialDistributionFeaturizer(_NeighborFeaturizer):
     """
 
     _parameter_constraints = {
-        **_NeighborFeaturizer._parameter_constraints,
+        **_structures.NeighborFeaturizer._parameter_constraints,
         "elements": [list, tuple, None],
         "n_bins": [Interval(Integral, 1, None, closed="left")],
     }
@@ -210,7 +210,7 @@ def valence_orbitals() -> np.ndarray:
     return table
 
 
-class OrbitalFieldMatrixFeaturizer(_NeighborFeaturizer):
+class OrbitalFieldMatrixFeaturizer(_structures.NeighborFeaturizer):
     r"""Orbital-field matrix: valence orbitals of each site times those of its neighbours.
 
     Each element is a one-hot vector :math:`o` over the 32 valence-subshell
@@ -277,7 +277,7 @@ class OrbitalFieldMatrixFeaturizer(_NeighborFeaturizer):
     """
 
     _parameter_constraints = {
-        **_NeighborFeaturizer._parameter_constraints,
+        **_structures.NeighborFeaturizer._parameter_constraints,
         "neighbors": [StrOptions({"voronoi", "cutoff"})],
         "divide_by_distance": ["boolean"],
     }

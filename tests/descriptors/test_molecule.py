@@ -20,7 +20,7 @@ SUBSET = ["MolWt", "MolLogP", "TPSA", "NumHDonors", "RingCount", "BertzCT", "qed
 def test_rdkit_descriptors_equal_rdkit():
     f = RDKitDescriptors().fit()
     X = f.transform(SMILES)
-    names = [n for n, _ in Descriptors._descList]
+    names = [n for n, _ in Descriptors.descList]
     assert list(f.get_feature_names_out()) == names == rdkit_descriptor_names()
     for i, s in enumerate(SMILES):
         ref = Descriptors.CalcMolDescriptors(Chem.MolFromSmiles(s))
