@@ -143,7 +143,7 @@ _LAZY_INPUT_ERRORS = (
 )
 
 
-def _is_input_error(exc) -> bool:
+def is_input_error(exc) -> bool:
     """Whether ``exc`` reports bad input, which ends a command with one line and exit code 2.
 
     Input errors are the command line's :class:`~skmdl.cli._io.InputError`, a bad
@@ -185,7 +185,7 @@ def main(argv=None) -> int:
         try:
             code = args.func(args)
         except Exception as exc:  # bad input: one line; anything else is re-raised
-            if not _is_input_error(exc):
+            if not is_input_error(exc):
                 raise
             print(f"skmdl {name}: error: {one_line(exc)}", file=sys.stderr)
             return EXIT_INPUT_ERROR

@@ -475,7 +475,7 @@ def load_sample(name: str):
     return _to_xy(df, name, index=index)
 
 
-def _build_samples(out_dir) -> list[Path]:
+def build_samples(out_dir) -> list[Path]:
     """Regenerate the bundled sample files from ``$SKMDL_DATA`` (maintainers only).
 
     Rows are copied verbatim (text, not re-formatted numbers); the gzip

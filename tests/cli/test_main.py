@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-from skmdl.cli import _is_input_error, build_parser, main
+from skmdl.cli import build_parser, is_input_error, main
 from skmdl.cli._io import InputError
 from skmdl.exceptions import FeaturizationWarning, FormulaError, UnknownModelError
 
@@ -50,7 +50,7 @@ def test_every_command_and_option_has_help():
     ImportError('reading Parquet tables needs the optional package \'pyarrow\'', name="pyarrow"),
 ])
 def test_input_errors(exc):
-    assert _is_input_error(exc)
+    assert is_input_error(exc)
 
 
 @pytest.mark.parametrize("exc", [
@@ -59,7 +59,7 @@ def test_input_errors(exc):
     ModuleNotFoundError("No module named 'skmdl.gone'", name="skmdl.gone"),
 ])
 def test_bugs_are_not_input_errors(exc):
-    assert not _is_input_error(exc)
+    assert not is_input_error(exc)
 
 
 def test_a_bug_is_a_traceback(monkeypatch, tmp_path):

@@ -302,6 +302,6 @@ def test_samples_match_shared_data(shared_data, tmp_path):
         assert X.tolist() == Xf.loc[X.index].tolist()
         np.testing.assert_array_equal(y.to_numpy(), yf.loc[X.index].to_numpy())
     # the bundled files are reproducible byte for byte
-    for path in base._build_samples(tmp_path):
+    for path in base.build_samples(tmp_path):
         bundled = (base.resources.files("skmdl.datasets") / "data" / path.name).read_bytes()
         assert path.read_bytes() == bundled, path.name
