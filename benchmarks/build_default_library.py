@@ -19,6 +19,27 @@ from skmdl.library.recipes import DEFAULT_CONFIG, DEFAULT_SOURCES, build_default
 from _results import write_result  # benchmarks/_results.py
 
 
+def source_table(df, sources, with_kind=False) -> list:
+    """Markdown lines: one row per source property (rows used, models, held-out MAE/R²).
+
+    ``df`` is ``ModelLibrary.search()``'s table, ``sources`` the ``SourceTask``s
+    built; ``with_kind`` adds a first column with each source's kind.
+    """
+    head = ["kind"] * with_kind + ["task", "property", "unit", "n_train", "n_test", "models",
+                                    "MAE mean", "MAE best", "R² mean", "R² best"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for s in sources:
+        g = df[df.task == s.task]
+        if g.empty:
+            continue
+        kind = f"{s.kind} | " if with_kind else ""
+        lines.append(
+            f"| {kind}{s.task} | {s.property} | {s.unit} | {int(g.n_train.iloc[0])} | "
+            f"{int(g.n_test.iloc[0])} | {len(g)} | {g.mae.mean():.4g} | {g.mae.min():.4g} | "
+            f"{g.r2.mean():.3f} | {g.r2.max():.3f} |")
+    return lines
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", default=str(default_library_path()))
@@ -30,17 +51,7 @@ def main():
     dt = time.perf_counter() - t0
     lib = ModelLibrary(args.out)
     df = lib.search()
-    lines = ["| task | property | unit | n_train | n_test | models | MAE mean | MAE best | R² mean | R² best |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    for s in DEFAULT_SOURCES:
-        g = df[df.task == s.task]
-        if g.empty:
-            continue
-        lines.append(
-            f"| {s.task} | {s.property} | {s.unit} | {int(g.n_train.iloc[0])} | "
-            f"{int(g.n_test.iloc[0])} | {len(g)} | {g.mae.mean():.4g} | {g.mae.min():.4g} | "
-            f"{g.r2.mean():.3f} | {g.r2.max():.3f} |"
-        )
+    lines = source_table(df, DEFAULT_SOURCES)
     size = sum(p.stat().st_size for p in Path(args.out).rglob("*") if p.is_file())
     lines.append("")
     lines.append(f"{len(df)} models, {df.property.nunique()} source properties, "

@@ -19,6 +19,7 @@ from skmdl.library.library import default_library_path
 from skmdl.library.recipes_organic import MOLECULE_SOURCES, POLYMER_SOURCES, build_organic
 
 from _results import write_result  # benchmarks/_results.py
+from build_default_library import source_table
 
 
 def main():
@@ -34,17 +35,7 @@ def main():
     dt = time.perf_counter() - t0
     lib = ModelLibrary(args.out)
     df = lib.search(kind=["molecule", "polymer"])
-    lines = ["| kind | task | property | unit | n_train | n_test | models | MAE mean | MAE best "
-             "| R² mean | R² best |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for s in MOLECULE_SOURCES + POLYMER_SOURCES:
-        g = df[df.task == s.task]
-        if g.empty:
-            continue
-        lines.append(
-            f"| {s.kind} | {s.task} | {s.property} | {s.unit} | {int(g.n_train.iloc[0])} | "
-            f"{int(g.n_test.iloc[0])} | {len(g)} | {g.mae.mean():.4g} | {g.mae.min():.4g} | "
-            f"{g.r2.mean():.3f} | {g.r2.max():.3f} |")
+    lines = source_table(df, MOLECULE_SOURCES + POLYMER_SOURCES, with_kind=True)
     root = Path(args.out)
     size = sum(p.stat().st_size for i in df["id"] for p in (root / "models" / i).iterdir())
     total = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
