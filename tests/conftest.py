@@ -30,6 +30,11 @@ def shared_data():
 
 
 def pytest_configure(config):
+    # parsed pools and structure types are cached under $SKMDL_CACHE: never in the user's home
+    if not os.environ.get("SKMDL_CACHE"):
+        import tempfile
+
+        os.environ["SKMDL_CACHE"] = tempfile.mkdtemp(prefix="skmdl-test-cache-")
     config.addinivalue_line(
         "markers",
         "shared_data: needs SKMDL_DATA pointing at the shared data folder (skipped otherwise)",

@@ -130,12 +130,7 @@ def test_every_public_estimator_has_examples():
 
 #: (example, check) -> why it fails today and who fixes it. Each is a strict xfail: the
 #: entry must go as soon as the check passes.
-KNOWN_FAILURES = {
-    ("shotgun-csp", "check_parameter_constraints"):
-        "ShotgunCSP has no _parameter_constraints yet (skmdl/csp/shotgun.py, the lead's)",
-    ("shotgun-csp", "check_param_validation"):
-        "ShotgunCSP.fit validates no parameter yet (skmdl/csp/shotgun.py, the lead's)",
-}
+KNOWN_FAILURES: dict = {}
 
 
 def _case(name, factory, X, y, check_name):

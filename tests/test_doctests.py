@@ -28,12 +28,6 @@ EXEMPT = {
 #: modules that need an example from their owners (not written by this change); each is
 #: a strict xfail, so an example added there fails the test until the entry is removed
 NEEDS_EXAMPLE_FROM_OWNER = {
-    "skmdl.cli.csp": "the lead's (skmdl csp)",
-    "skmdl.cli.model": "skmdl fit / predict",
-    "skmdl.csp.candidate": "the lead's (csp)",
-    "skmdl.csp.generators": "the lead's (csp)",
-    "skmdl.csp.relax": "the lead's (csp)",
-    "skmdl.csp.types": "the lead's (csp)",
 }
 
 MODULES = sorted(

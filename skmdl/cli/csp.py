@@ -7,7 +7,8 @@ import contextlib
 import io
 from pathlib import Path
 
-from ._io import InputError, atomic_folder, check_output_folder, progress
+from ..utils.atomic import atomic_dir
+from ._io import InputError, check_output_folder, progress
 
 RANKING = "ranking.csv"
 
@@ -16,16 +17,19 @@ def add_arguments(p) -> None:
     p.add_argument("formulas", nargs="+", metavar="FORMULA", help="composition(s), e.g. GaAs")
     p.add_argument("--out", required=True, help="output folder: rank01_<formula>.cif, ... and "
                    "ranking.csv (formula, rank, energy per atom, generator, template id, ...)")
-    p.add_argument("--reference", metavar="FOLDER",
-                   help="folder of known crystals (*.cif, pymatgen *.json; searched "
-                   "recursively) used as templates, beside pymatgen's AFLOW prototypes")
+    p.add_argument("--pool", "--reference", dest="pool", metavar="PATH",
+                   help="template pool: 'mp' (the Materials Project structures in "
+                   "$SKMDL_DATA, the default when it holds them), a JSON-lines file "
+                   "(.jsonl[.gz]: id, lattice, species, frac), a folder of *.cif / pymatgen "
+                   "*.json files (searched recursively) or a pymatgen JSON list; beside "
+                   "pymatgen's AFLOW prototypes")
     p.add_argument("--no-prototypes", action="store_true",
-                   help="do not use the AFLOW prototypes (needs --reference)")
+                   help="do not use the AFLOW prototypes (needs a pool)")
     p.add_argument("--generators", nargs="+", default=["template", "wyckoff"],
                    choices=["template", "wyckoff", "random"],
                    help="candidate generators (default: template wyckoff)")
-    p.add_argument("--n-candidates", type=int, default=200,
-                   help="candidates generated per formula (default: 200)")
+    p.add_argument("--n-candidates", type=int, default=1000,
+                   help="candidates generated per formula (default: 1000)")
     p.add_argument("--top-k", type=int, default=5, help="structures written per formula "
                    "(default: 5)")
     p.add_argument("--no-relax", action="store_true", help="rank by CHGNet single-point "
@@ -38,7 +42,17 @@ def add_arguments(p) -> None:
 
 
 def reduced_formula(formula) -> str:
-    """pymatgen's reduced formula; an error for text that is not a composition of elements."""
+    """pymatgen's reduced formula; an error for text that is not a composition of elements.
+
+    Examples
+    --------
+    >>> reduced_formula("Ga2As2")
+    'GaAs'
+    >>> reduced_formula("Xx2O")
+    Traceback (most recent call last):
+    ...
+    skmdl.cli._io.InputError: bad formula 'Xx2O': ...
+    """
     from pymatgen.core import Composition, Element
 
     try:
@@ -56,30 +70,62 @@ def reduced_formula(formula) -> str:
     return reduced
 
 
-def reference_structures(folder, prototypes: bool):
-    """Templates to fit on: the reference folder's crystals, or the AFLOW prototypes without one.
+def default_pool():
+    """``"mp"`` when ``$SKMDL_DATA`` holds the Materials Project structures, else None."""
+    from ..datasets import DataNotFoundError
+    from ..datasets.structures import resolve_pool
 
-    ``ShotgunCSP.fit`` needs at least one structure; with no reference
-    folder the prototypes themselves are the reference set (ids ``aflow:<label>``).
+    try:
+        resolve_pool("mp")
+    except DataNotFoundError:
+        return None
+    return "mp"
+
+
+def reference_pool(pool, prototypes: bool):
+    """What ShotgunCSP is fitted on, and its name in words.
+
+    A pool table (:func:`skmdl.datasets.load_structures`) for ``--pool`` (or the MP
+    pool by default); without any pool the AFLOW prototypes themselves are the
+    reference set (ids ``aflow:<label>``).
     """
     import pandas as pd
 
     from ..csp import TemplateStore
+    from ..datasets import DataNotFoundError
+    from ..datasets.structures import PoolError, load_structures
 
-    store = TemplateStore()
-    if folder is not None:
-        if not Path(folder).is_dir():
-            raise InputError(f"{folder}: no such folder")
-        store.add_folder(folder)
-        if not len(store):
-            raise InputError(f"{folder}: no ordered crystal structure (*.cif, *.json) in it")
-    elif prototypes:
-        store.add_aflow_prototypes()
-    else:
-        raise InputError("--no-prototypes needs --reference: there would be no templates")
+    if pool is None:
+        pool = default_pool()
+    if pool is not None:
+        try:
+            table = load_structures(pool)
+        except (PoolError, DataNotFoundError) as exc:
+            raise InputError(str(exc)) from None
+        return table, f"{table.attrs['pool']['name']} ({len(table)} structures)"
+    if not prototypes:
+        raise InputError("--no-prototypes needs --pool: there would be no templates")
+    store = TemplateStore().add_aflow_prototypes()
     templates = list(store)
-    return pd.Series([t.structure for t in templates], index=[t.id for t in templates],
+    refs = pd.Series([t.structure for t in templates], index=[t.id for t in templates],
                      dtype=object)
+    return refs, f"AFLOW prototypes ({len(refs)} structures; set SKMDL_DATA or --pool for more)"
+
+
+def describe_templates(csp, formula) -> str:
+    """How many templates and structure types of the formula's stoichiometry pattern there are."""
+    from pymatgen.core import Composition
+
+    gen = next((g for g in csp.generators_ if g.name == "template"), None)
+    if gen is None:
+        return "no template generator"
+    templates = csp.templates_.lookup(formula)
+    if not templates:
+        return (f"no template of pattern {Composition(formula).anonymized_formula}; the other "
+                "generators carry it")
+    types = csp.templates_.types(formula, gen.max_atoms)
+    return (f"{len(templates)} templates of pattern {templates[0].key} in "
+            f"{len(types)} structure types (≤ {gen.max_atoms} atoms)")
 
 
 def _space_group(structure) -> str:
@@ -100,20 +146,24 @@ def run(args) -> int:
             raise InputError(f"--{name.replace('_', '-')} must be at least 1")
     check_output_folder(args.out, args.overwrite)
     formulas = list(dict.fromkeys(reduced_formula(f) for f in args.formulas))
-    refs = reference_structures(args.reference, not args.no_prototypes)
+    refs, pool_name = reference_pool(args.pool, not args.no_prototypes)
     csp = ShotgunCSP(generators=tuple(args.generators), n_candidates=args.n_candidates,
                      top_k=args.top_k, relax=not args.no_relax, n_relax=args.n_relax,
                      relax_steps=args.relax_steps, random_state=args.random_state,
-                     prototypes=args.reference is not None and not args.no_prototypes)
+                     prototypes=not isinstance(refs, pd.Series) and not args.no_prototypes)
     rows = []
-    with atomic_folder(args.out) as tmp, \
+    with atomic_dir(args.out) as tmp, \
             progress(args.quiet, total=len(formulas), desc="csp", unit="formula") as bar:
         with contextlib.redirect_stdout(io.StringIO()):  # CHGNet prints on loading
             csp.fit(refs)
+        print(f"pool: {pool_name}; {len(csp.templates_)} templates", flush=True)
         for formula in formulas:
             bar.set_postfix_str(formula)
+            print(f"{formula}: {describe_templates(csp, formula)}", flush=True)
             with contextlib.redirect_stdout(io.StringIO()):
-                ranked = csp.predict([formula])[0]
+                ranked, details = csp.predict([formula], return_details=True)
+            ranked = ranked[0]
+            print(f"{formula}: {details[0]['provenance']}", flush=True)
             for rank, c in enumerate(ranked, start=1):
                 fname = f"rank{rank:02d}_{formula}.cif"
                 (tmp / fname).write_text(c.structure.to(fmt="cif"))

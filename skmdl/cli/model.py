@@ -155,6 +155,17 @@ def make_estimator(args):
     default (head, descriptors, layers, screening, calibration), so
     ``skmdl fit`` and ``TransferRegressor(random_state=0).fit`` give the same
     model.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from skmdl.transfer import TransferRegressor
+    >>> p = argparse.ArgumentParser()
+    >>> add_fit_arguments(p)
+    >>> args = p.parse_args(["data.csv", "--target", "y", "--out", "model"])
+    >>> est, api = make_estimator(args), TransferRegressor(random_state=0)
+    >>> [k for k, v in est.get_params().items() if v != api.get_params()[k]]  # () vs []
+    ['exclude_tasks']
     """
     from ..transfer import TransferClassifier, TransferRegressor
 

@@ -26,6 +26,21 @@ class Candidate:
         CHGNet energy (eV/atom) after ranking; NaN until evaluated.
     relaxed : bool
         Whether ``structure`` is the CHGNet-relaxed one.
+    surrogate_energy : float, optional
+        The per-system surrogate's prediction (eV/atom), NaN when not screened.
+    info : dict
+        Provenance: structure type and its member count, prior, volume factor, ...
+
+    Examples
+    --------
+    >>> import json
+    >>> from pymatgen.core import Lattice, Structure
+    >>> s = Structure(Lattice.cubic(4.1), ["Cs", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    >>> c = Candidate(s, "template", template_id="mp-22865", substitution={"Cs": "Cs"},
+    ...               energy_per_atom=-3.2, info={"type": "AB|221|1:a.1:b"})
+    >>> back = Candidate.from_dict(json.loads(json.dumps(c.as_dict())))
+    >>> back.structure == s, back.template_id, back.info["type"], back.energy_per_atom
+    (True, 'mp-22865', 'AB|221|1:a.1:b', -3.2)
     """
 
     structure: Structure

@@ -85,6 +85,13 @@ def substitutions(template_comp, target_comp, max_assignments=24):
 
     Elements can only swap within groups of equal amount; the maps are sorted by
     total element distance (most similar first), ties broken by the map itself.
+
+    Examples
+    --------
+    >>> substitutions("KCl", "NaBr")
+    [{'Cl': 'Br', 'K': 'Na'}, {'Cl': 'Na', 'K': 'Br'}]
+    >>> substitutions("KCl", "Na2O")
+    []
     """
     tg, gg = _groups_of(str(template_comp)), _groups_of(str(target_comp))
     if sorted((k, len(v)) for k, v in tg.items()) != sorted((k, len(v)) for k, v in gg.items()):
@@ -412,7 +419,11 @@ class WyckoffGenerator(_Generator):
         super().fit(store, volume_model)
         by_key, overall = defaultdict(Counter), Counter()
         for t in store:  # a pool's own space groups; computed only for plain structures
-            sg = t.space_group or _space_group(t.structure, self.symprec)
+            sg = t.space_group
+            if sg is None:
+                sg = _space_group(t.structure, self.symprec)
+                if self.symprec == 0.1:  # the pools' tolerance: keep it on the template
+                    t.space_group = sg
             if sg:
                 by_key[t.key][sg] += 1
                 overall[sg] += 1

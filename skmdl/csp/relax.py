@@ -20,6 +20,16 @@ class CHGNetRelaxer:
         Force convergence criterion (eV/Å).
     energy : CHGNetEnergy, optional
         Shares its loaded model.
+    device : str
+        ``"cpu"`` or ``"cuda"``.
+
+    Examples
+    --------
+    >>> from pymatgen.core import Lattice, Structure
+    >>> s = Structure(Lattice.cubic(4.6), ["Cs", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    >>> relaxed, e, steps = CHGNetRelaxer(steps=3).relax(s)
+    >>> relaxed.volume < s.volume, -5 < e < -2, steps <= 5   # a too-large cell shrinks
+    (True, True, True)
     """
 
     def __init__(self, steps=60, fmax=0.1, energy=None, device="cpu"):

@@ -75,7 +75,14 @@ def wyckoff_sequence(lattice, frac, species, amounts: dict, symprec=SYMPREC) -> 
     ``amounts`` maps each element to its amount in the reduced formula; the
     sequence is the sorted ``amount:letter`` of every symmetry orbit, e.g.
     ``(166, "1:a.1:b.2:c")`` for LiCoO2 in R-3m. Falls back to
-    ``(space group or -1, "nsites=<n>")`` where spglib fails.
+    ``(-1, "nsites=<n>")`` where spglib fails.
+
+    Examples
+    --------
+    >>> lattice = [[0, 2.8, 2.8], [2.8, 0, 2.8], [2.8, 2.8, 0]]
+    >>> wyckoff_sequence(lattice, [[0, 0, 0], [0.5, 0.5, 0.5]], ["Na", "Cl"],
+    ...                  {"Na": 1, "Cl": 1})
+    (225, '1:a.1:b')
     """
     import spglib
 
