@@ -105,6 +105,10 @@ EXAMPLES = [
 ADAPTERS = {
     "skmdl.transfer.automl.TransferLearner":  # FLAML builds it as (task, **config)
         "tests/transfer/test_automl.py",
+    # ShotgunCSP's parts: BaseEstimator for parameters and clone, fitted on a TemplateStore
+    "skmdl.csp.generators.TemplateGenerator": "tests/csp/test_generators.py",
+    "skmdl.csp.generators.WyckoffGenerator": "tests/csp/test_generators.py",
+    "skmdl.csp.generators.RandomGenerator": "tests/csp/test_generators.py",
 }
 
 

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 from pymatgen.core import Composition, Lattice, Structure
+from sklearn.base import BaseEstimator
 
 from .candidate import Candidate
 from .templates import TemplateStore, anonymized_formula
@@ -127,8 +128,14 @@ def _seed(rng) -> int:
     return int(rng.integers(0, 2**31 - 1))
 
 
-class _Generator:
-    """Shared parameters and the fitted volume model."""
+class _Generator(BaseEstimator):
+    """Shared parameters and the fitted volume model.
+
+    A generator is a scikit-learn ``BaseEstimator`` for its parameters
+    (``get_params`` / ``set_params`` / ``clone`` / repr), but it is fitted on a
+    :class:`TemplateStore`, not on ``(X, y)``: :class:`ShotgunCSP` is the
+    estimator a user fits.
+    """
 
     name = "base"
 
@@ -136,23 +143,6 @@ class _Generator:
         self.min_distance_factor = min_distance_factor
         self.volume_model = volume_model
         self.max_atoms = max_atoms
-
-    def get_params(self, deep=False):
-        return {k: getattr(self, k) for k in self._param_names()}
-
-    def _param_names(self):
-        import inspect
-
-        return [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-
-    def set_params(self, **params):
-        for k, v in params.items():
-            setattr(self, k, v)
-        return self
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
     def fit(self, store: TemplateStore, volume_model: VolumeModel | None = None):
         self.volume_ = volume_model or self.volume_model or VolumeModel()

@@ -130,12 +130,13 @@ def test_leave_one_out_cannot_leak_for_any_benchmark_target(shared_data, tmp_pat
     everything = list(TemplateStore().add_table(pool).add_aflow_prototypes())  # MP + AFLOW
     assert all(in_pool[f] > 0 for f in formulas)  # every target has a polymorph to leave out
     for formula in formulas:
-        csp = ShotgunCSP(generators=(TemplateGenerator(max_atoms=60), "wyckoff"), relax=False,
-                         exclude_formulas=[formula]).fit(pool)
+        # Wyckoff statistics up to 12 atoms: fewer polymorphs to analyse, the same mechanism
+        csp = ShotgunCSP(generators=(TemplateGenerator(max_atoms=60), WyckoffGenerator(
+            max_atoms=12)), relax=False, exclude_formulas=[formula]).fit(pool)
         assert formula not in csp.templates_.formulas
         for typ in csp.templates_.types(formula, 60):
             assert all(m.formula != formula for m in typ.members), formula
-        own = [t for t in everything if t.formula == formula and t.nsites <= 24]
+        own = [t for t in everything if t.formula == formula and t.nsites <= 12]
         assert len(csp.excluded_signatures_) <= len(own)
         assert len(csp.excluded_signatures_) >= 0.8 * len(own), formula  # pyxtal skips few
         counts = csp.generators_[1].excluded_
