@@ -273,7 +273,7 @@ def settings_line(args) -> str:
             f"(surrogate {'on' if not args.no_surrogate else 'off'}), n_screen={args.n_screen}, "
             f"relax={'off' if args.no_relax else 'on'} (n_relax={args.n_relax}, "
             f"≤{args.relax_steps} FIRE steps, fmax=0.1; {args.n_prerelax} pre-relaxed "
-            f"{args.prerelax_steps} steps plus every ideal substitution ≤ 8 atoms), volume scan "
+            f"{args.prerelax_steps} steps, plus as many ideal substitutions ≤ 8 atoms), volume scan "
             f"{args.volume_scan}, templates ≤ {args.max_template_atoms} atoms, "
             f"top_k={args.top_k}, seed={args.seed}, CHGNet on CPU, 1 torch thread")
 

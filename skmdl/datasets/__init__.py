@@ -21,6 +21,7 @@ from ._base import (
     task_path,
 )
 from ._smiles import SMILES_TASKS
+from .structures import PoolError, load_structures, table_structure
 
 __all__ = [
     "CLASSIFICATION_TASKS",
@@ -36,5 +37,8 @@ __all__ = [
     "load_task",
     "matbench_folds",
     "SMILES_TASKS",
+    "PoolError",
+    "load_structures",
+    "table_structure",
     "task_path",
 ]

@@ -1,0 +1,38 @@
+"""Energies: CHGNet single points (batched the same as one by one) and the per-system surrogate."""
+
+import numpy as np
+import pytest
+
+from csp_crystals import cesium_chloride, rocksalt
+from skmdl.csp.energy import CHGNetEnergy, SurrogateEnergy, rdf_fingerprint
+
+
+def test_chgnet_batches_agree_with_single_points_and_prefer_rock_salt():
+    structures = [rocksalt("Na", "Cl", a) for a in (5.2, 5.64, 6.2)] + [
+        cesium_chloride("Na", "Cl", 3.4)]
+    energy = CHGNetEnergy(batch_size=2)
+    together = energy(structures)
+    alone = np.array([energy([s])[0] for s in structures])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    assert together[1] < together[0] and together[1] < together[2]  # minimum near 5.64 Å
+    assert together[1] < together[3]  # rock salt below CsCl-type NaCl
+    assert energy([]).shape == (0,)
+
+
+def test_rdf_fingerprint_shape_and_invariance():
+    s = rocksalt("Na", "Cl", 5.64)
+    f = rdf_fingerprint(s, ["Na", "Cl"])
+    assert f.shape == (3 * 24 + 1,) and f[-1] == pytest.approx(s.volume / len(s))
+    np.testing.assert_allclose(rdf_fingerprint(s * (2, 1, 1), ["Na", "Cl"]), f, atol=1e-9)
+
+
+def test_surrogate_learns_a_smooth_energy_of_one_system():
+    rng = np.random.default_rng(0)
+    lattices = rng.uniform(5.0, 6.4, 30)
+    structures = [rocksalt("Na", "Cl", a) for a in lattices]
+    target = (lattices - 5.64) ** 2  # an energy-like curve with its minimum at 5.64 Å
+    sur = SurrogateEnergy().fit(structures[:20], target[:20])
+    pred = sur.predict(structures[20:])
+    assert np.corrcoef(pred, target[20:])[0, 1] > 0.9
+    with pytest.raises(ValueError, match="need ≥ 3 structures"):
+        SurrogateEnergy().fit(structures[:2], target[:2])
