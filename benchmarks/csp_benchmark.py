@@ -361,6 +361,18 @@ def profile_lines(rows) -> list:
             f"{max(r['max_rss_mb'] for r in rows) / 1024:.1f} GB."]
 
 
+def why_missed(r, args) -> str:
+    """Why a target has no StructureMatcher match in its top 10, in words."""
+    if r["ceiling"]:
+        fp = f"; the fingerprint criterion finds it at rank {r['rank_fp']}" if r["rank_fp"] else ""
+        return (f"a matching substitution exists, prior rank {r['prior_rank']}, but the ranking "
+                f"did not bring it into the top 10{fp}")
+    if r["ideal"] == 0:
+        return f"{r['provenance']}"
+    return (f"none of its {r['ideal']} ideal substitutions (templates ≤ "
+            f"{args.max_template_atoms} atoms) matches; generated {r['generated']}")
+
+
 def main(argv=None):
     args = parse_args(argv)
     targets = load_targets()
@@ -375,13 +387,14 @@ def main(argv=None):
     t_all = time.perf_counter()
     rows = run_all(labels, targets, estimator_params(args), args)
     df = pd.DataFrame(rows)
-    missed = [f"{r['target']} ({'no template type of its own kind reached the top 10' if r['ceiling'] else 'no ideal substitution matches'}: {r['provenance']})"
-              for r in rows if not r["s@10"]]
+    missed = [f"{r['target']} ({why_missed(r, args)})" for r in rows if not r["s@10"]]
     lines = [f"`{cmd}`", "", f"Settings: {settings}.", ""] + table_lines(rows, args)
     lines += summary_lines(df, args) + profile_lines(rows)
-    lines += ["", f"This invocation: {(time.perf_counter() - t_all) / 60:.1f} min "
-              f"({os.cpu_count()} cores shared with other jobs); rows of earlier invocations "
-              f"of run {args.run!r} were reused. Median volume error of the library model on "
+    total = sum(r["seconds"] for r in rows) / 60
+    lines += ["", f"Sum of the targets' wall times {total:.0f} min (run {args.run!r}, resumable; "
+              f"this invocation {(time.perf_counter() - t_all) / 60:.1f} min with "
+              f"{args.n_jobs} worker(s) on {os.cpu_count()} cores shared with other jobs). "
+              f"Median volume error of the library model on "
               f"the true structures: {df['volume_error'].median():.1%} (its OQMD training "
               "compositions may include the targets).", "",
               "Missed at top 10 (StructureMatcher): " + ("; ".join(missed) or "none") + "."]

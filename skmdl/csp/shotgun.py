@@ -352,8 +352,11 @@ class ShotgunCSP(BaseEstimator):
         templates = counts.get("template")
         if templates == 0:
             others = [k for k, v in counts.items() if k != "template" and v]
-            return (f"no template has the stoichiometry pattern {comp.anonymized_formula}; "
-                    f"carried by the {'/'.join(others) or 'no'} generator(s)")
+            n = len(self.templates_.lookup(comp))
+            why = (f"no template has the stoichiometry pattern {comp.anonymized_formula}"
+                   if n == 0 else f"the {n} templates of pattern {comp.anonymized_formula} are "
+                   "all larger than the template generator's max_atoms")
+            return f"{why}; carried by the {'/'.join(others) or 'no'} generator(s)"
         return ", ".join(f"{k}: {v}" for k, v in counts.items())
 
     def _no_candidates(self, comp) -> NoCandidatesError:
