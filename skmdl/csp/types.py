@@ -23,6 +23,7 @@ import json
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -60,13 +61,11 @@ class StructureType:
         return f"StructureType({self.key}, {self.count} members)"
 
 
-def _z_table():
+@lru_cache(maxsize=1)
+def _z_table() -> dict:
     from pymatgen.core.periodic_table import Element
 
     return {e.symbol: e.Z for e in Element}
-
-
-_Z = None
 
 
 def wyckoff_sequence(lattice, frac, species, amounts: dict, symprec=SYMPREC) -> tuple:
@@ -86,10 +85,8 @@ def wyckoff_sequence(lattice, frac, species, amounts: dict, symprec=SYMPREC) -> 
     """
     import spglib
 
-    global _Z
-    if _Z is None:
-        _Z = _z_table()
-    numbers = [_Z[s] for s in species]
+    z = _z_table()
+    numbers = [z[s] for s in species]
     try:
         ds = spglib.get_symmetry_dataset((np.asarray(lattice), np.asarray(frac), numbers),
                                          symprec=symprec)
@@ -139,7 +136,7 @@ class TypeCache:
         self.source = source
         self.symprec = symprec
         self._memory: dict = {}
-        self._local: dict = {}
+        self._local: dict = {}  # Template object -> key, for templates never written to disk
 
     def _path(self, anonymized):
         return None if self.folder is None else self.folder / f"{anonymized}.json"
@@ -159,7 +156,7 @@ class TypeCache:
     def keys_for(self, anonymized: str, templates) -> dict:
         """``{template id: type key}`` for ``templates`` (all of one anonymized formula)."""
         known = self._memory.setdefault(anonymized, {})
-        pooled = [t for t in templates if self.folder is not None and t.source == self.source]
+        pooled = [t for t in templates if self._persisted(t)]
         if pooled and not known:
             known.update(self._read(anonymized))
         todo = [t for t in pooled if t.id not in known]
@@ -173,14 +170,17 @@ class TypeCache:
                 pass
         out = {}
         for t in templates:
-            if t.id in known and t.source == self.source and self.folder is not None:
+            if self._persisted(t):
                 out[t.id] = known[t.id]
-            else:
-                local = (t.id, id(t))
-                if local not in self._local:
-                    self._local[local] = type_key(t, self.symprec)
-                out[t.id] = self._local[local]
+            else:  # keyed by the object itself: the dict keeps it alive, ids stay unique
+                if t not in self._local:
+                    self._local[t] = type_key(t, self.symprec)
+                out[t.id] = self._local[t]
         return out
+
+    def _persisted(self, template) -> bool:
+        """Whether a template's key belongs in the on-disk cache (a pool template)."""
+        return self.folder is not None and template.source == self.source
 
 
 def group_types(templates, cache: TypeCache) -> list:
