@@ -1,9 +1,11 @@
 """Transfer estimators: pretrained source models as features, screened and ensembled."""
 
 from .affine import AffineTransferRegressor
-from .estimators import TransferClassifier, TransferRegressor
+from .classifier import TransferClassifier
+from .estimators import TransferRegressor
+from .gate import ZeroGate
 from .featurizer import PretrainedFeaturizer
 from .splits import ExtrapolationSplit
 
 __all__ = ["AffineTransferRegressor", "ExtrapolationSplit", "PretrainedFeaturizer", "TransferClassifier",
-           "TransferRegressor"]
+           "TransferRegressor", "ZeroGate"]

@@ -57,14 +57,15 @@ class SourceModels:
             self.spec_of[model_id] = spec
             self.featurizers.setdefault(spec, featurizer)
 
-    def subset(self, model_ids) -> "SourceModels":
-        """The same loaded models restricted to ``model_ids`` (nothing is reloaded)."""
+    def subset(self, model_ids, specs=()) -> "SourceModels":
+        """The same loaded models restricted to ``model_ids`` (nothing is reloaded),
+        keeping the featurizers of their descriptor specs and of ``specs``."""
         out = object.__new__(SourceModels)
         out.library = self.library
         out.ids = list(model_ids)
         out.modules = {i: self.modules[i] for i in out.ids}
         out.spec_of = {i: self.spec_of[i] for i in out.ids}
-        specs = set(out.spec_of.values())
+        specs = set(out.spec_of.values()) | set(specs)
         out.featurizers = {k: f for k, f in self.featurizers.items() if k in specs}
         return out
 

@@ -1,0 +1,401 @@
+"""The shared fit of the transfer estimators: screen, build members, weigh, refit.
+
+Steps of :meth:`TransferBase.fit` (each a method below):
+
+1. ``_load``: candidate sources from the library, their descriptors;
+2. ``_screen``: rank the candidates by a cheap inner-CV loss (ridge /
+   logistic regression on frozen hidden features) and shortlist ``n_sources``;
+3. ``_candidate_members``: the direct model, one transfer member per
+   shortlisted source, the stack of source outputs and, when sources predict
+   the target's own quantity (``quantity``), multi-fidelity corrections;
+4. ``_weigh``: every member's own out-of-fold predictions
+   (``calibration_cv`` folds) decide the weights: members worse than direct are
+   excluded, the rest combined by ``combine`` (:mod:`skmdl.transfer.combine`);
+5. ``_refit``: the members with non-zero weight are refitted on all rows, and
+   the source networks nothing uses any more are dropped.
+"""
+
+from __future__ import annotations
+
+import os
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+from ..library.library import ModelLibrary
+from ..utils._base import MaterialsInputMixin
+from ..utils.threads import one_thread
+from .combine import combine_weights
+from .featurizer import SourceModels, as_layers, resolve_library
+from .members import affine_offset, fit_member, member_predict, out_of_fold
+
+__all__ = ["TransferBase"]
+
+
+def _fit_one(head, D, y, offset, s):
+    return fit_member(head, D, y, offset, s)
+
+
+class TransferBase(MaterialsInputMixin, BaseEstimator):
+    """Shared machinery of :class:`TransferRegressor` and :class:`TransferClassifier`.
+
+    Subclasses define ``_screen_column``, ``_screen_loss``, ``_cv``,
+    ``_default_head``, ``_oof_method``, ``_loss`` and ``_after_weigh``.
+    """
+
+    _parameter_constraints = {
+        "sources": [StrOptions({"auto"}), list, tuple],
+        "library": [None, str, os.PathLike, ModelLibrary],
+        "n_sources": [Interval(Integral, 1, None, closed="left")],
+        "layers": [list, tuple, Integral, StrOptions({"output"})],
+        "head": [None, HasMethods(["fit", "predict"])],
+        "descriptors": [StrOptions({"auto", "source", "none"}), HasMethods(["fit", "transform"])],
+        "kind": [str],
+        "exclude_tasks": [list, tuple],
+        "exclude_quantities": [list, tuple],
+        "screening_cv": [Interval(Integral, 2, None, closed="left"),
+                         HasMethods(["split", "get_n_splits"])],
+        "calibration_cv": [None, Interval(Integral, 2, None, closed="left")],
+        "direct": ["boolean"],
+        "stack": ["boolean"],
+        "combine": [StrOptions({"greedy", "best", "mean"})],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, sources="auto", library=None, n_sources=5, layers=(-1,), head=None,
+                 descriptors="auto", kind="inorganic", exclude_tasks=(),
+                 exclude_quantities=(), screening_cv=5, calibration_cv=5, direct=True,
+                 stack=True, combine="greedy", n_jobs=None, random_state=None):
+        self.sources = sources
+        self.library = library
+        self.n_sources = n_sources
+        self.layers = layers
+        self.head = head
+        self.descriptors = descriptors
+        self.kind = kind
+        self.exclude_tasks = exclude_tasks
+        self.exclude_quantities = exclude_quantities
+        self.screening_cv = screening_cv
+        self.calibration_cv = calibration_cv
+        self.direct = direct
+        self.stack = stack
+        self.combine = combine
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # ---------------------------------------------------------------- sources
+    def candidate_sources(self, library=None) -> list:
+        """Ids of the source models :meth:`fit` screens, in the order it screens them.
+
+        With ``sources="auto"``: every model of ``kind`` in the library, less
+        the models trained on ``exclude_tasks`` or predicting one of
+        ``exclude_quantities`` (:meth:`~skmdl.library.ModelLibrary.search`, by
+        id); otherwise ``sources`` as given. Needs no fit.
+
+        Parameters
+        ----------
+        library : ModelLibrary, str or path, optional
+            The library to search; default: the estimator's ``library``
+            parameter (the embedded default library when that is None).
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        ValueError
+            No candidate is left.
+
+        Examples
+        --------
+        >>> from skmdl.library import ModelLibrary
+        >>> from skmdl.transfer import TransferRegressor
+        >>> lib = ModelLibrary.default()
+        >>> ids = TransferRegressor(exclude_quantities=["band gap"]).candidate_sources(lib)
+        >>> ids == sorted(ids), any(lib.quantity(i) == "band gap" for i in ids)
+        (True, False)
+        >>> TransferRegressor(sources=["oqmd_bandgap-000"]).candidate_sources()
+        ['oqmd_bandgap-000']
+        """
+        if self.sources == "auto":
+            lib = resolve_library(self.library if library is None else library)
+            ids = lib.search(kind=self.kind, exclude_tasks=self.exclude_tasks,
+                             exclude_quantities=self.exclude_quantities)["id"].tolist()
+        else:
+            ids = list(self.sources)
+        if not ids:
+            raise ValueError("no candidate source models (check sources, kind and exclusions)")
+        return ids
+
+    def fidelity_sources(self, library=None) -> list:
+        """Candidate sources that predict the target's own ``quantity`` (multi-fidelity).
+
+        Empty unless the estimator has a ``quantity`` parameter set and its
+        ``fidelity`` is not ``"none"``; compared case-insensitively with each
+        card's ``quantity``.
+
+        Parameters
+        ----------
+        library : ModelLibrary, str or path, optional
+            As in :meth:`candidate_sources`.
+
+        Returns
+        -------
+        list of str
+        """
+        quantity = getattr(self, "quantity", None)
+        if not quantity or getattr(self, "fidelity", "none") == "none":
+            return []
+        lib = resolve_library(self.library if library is None else library)
+        want = quantity.strip().lower()
+        return [i for i in self.candidate_sources(lib)
+                if (lib.quantity(i) or "").strip().lower() == want]
+
+    # ---------------------------------------------------------------- features
+    def _raw_features(self, X):
+        """Source descriptors per spec, plus the user's descriptors under key None."""
+        F = self.source_models_.features(X)
+        if self.descriptors_ is not None:
+            F[None] = np.asarray(self.descriptors_.transform(X), dtype=np.float32)
+        return F
+
+    def _base_descriptors(self, F, model_id=None):
+        """The raw descriptors a member keeps (None with ``descriptors="none"``)."""
+        if self.descriptors == "none":
+            return None
+        if self.descriptors_ is not None:
+            return F[None]
+        spec = self.descriptor_spec_ if model_id is None else self.source_models_.spec_of[model_id]
+        return F[spec]
+
+    def _outputs(self, F, ids, cache):
+        """Each source's prediction of its own property, columns in ``ids`` order."""
+        for i in ids:
+            if i not in cache:
+                cache[i] = self.source_models_.hidden(i, F, ["output"])[:, 0]
+        return np.column_stack([cache[i] for i in ids]) if ids else None
+
+    def _design(self, F, member, cache):
+        """Design matrix of one member and the source output its offset applies to."""
+        kind, source = member["kind"], member["source"]
+        if kind == "finetune":
+            return F[self.source_models_.spec_of[source]], None
+        if kind == "transfer":
+            H = self.source_models_.hidden(source, F, self.layers_)
+            base = self._base_descriptors(F, source)
+            return (H if base is None else np.hstack([base, H])), None
+        base = self._base_descriptors(F)
+        blocks = [] if base is None else [base]
+        out = self._outputs(F, member["uses"], cache)
+        if out is not None:
+            blocks.append(out.astype(np.float32))
+        s = cache[source] if source is not None else None
+        return np.hstack(blocks), s
+
+    def _seed(self):
+        rs = self.random_state
+        if isinstance(rs, np.random.RandomState):
+            return rs.randint(2**31 - 1)
+        return rs
+
+    # ---------------------------------------------------------------- fit
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Screen the sources, weigh the members by inner CV, refit the kept ones.
+
+        Parameters
+        ----------
+        X : list or Series
+            Input items (formulas, structures or SMILES, per ``kind``).
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self
+        """
+        y = self._validate_target(X, y)
+        seed = self._seed()
+        with one_thread():
+            F = self._load(X, y)
+            self.screening_ = self._screen(F, y, seed)
+            members = self._candidate_members(F, y)
+            weights = self._weigh(F, y, members, seed)
+            self._refit(F, y, members, weights)
+        return self
+
+    def _load(self, X, y):
+        lib = resolve_library(self.library)
+        ids = self.candidate_sources(lib)
+        self.layers_ = as_layers(self.layers)
+        self.source_models_ = SourceModels(lib, ids, n_jobs=None)
+        self.descriptor_spec_ = self.source_models_.spec_of[ids[0]]
+        self.descriptors_ = None
+        if not isinstance(self.descriptors, str):
+            self.descriptors_ = clone(self.descriptors).fit(X, y)
+        elif self.descriptors == "auto":
+            self.descriptors_ = auto_descriptors(lib.card(ids[0])["descriptor"])
+        return self._raw_features(X)
+
+    def _screen(self, F, y, seed):
+        """Candidates ranked by the cheap inner-CV loss (NaN when all are kept anyway)."""
+        import pandas as pd
+        from sklearn.utils.parallel import Parallel, delayed
+
+        ids = self.source_models_.ids
+        losses = [np.nan] * len(ids)
+        if len(ids) > self.n_sources:
+            cv = self.screening_cv
+            if isinstance(cv, Integral):
+                cv = self._cv(cv, y, seed)
+            losses = Parallel(n_jobs=self.n_jobs)(
+                delayed(self._screen_loss)(self.source_models_.hidden(i, F, self.layers_), y, cv)
+                for i in ids)
+        table = pd.DataFrame({"id": ids, self._screen_column: losses})
+        table = table.sort_values(self._screen_column, kind="stable").reset_index(drop=True)
+        self.descriptor_spec_ = self.source_models_.spec_of[table["id"][0]]
+        return table
+
+    def _candidate_members(self, F, y):
+        """Member specs (plain dicts): direct, transfer per source, stack, fidelity."""
+        shortlist = self.screening_["id"][: self.n_sources].tolist()
+        fidelity = [i for i in self.fidelity_sources(self.source_models_.library)
+                    if i in self.source_models_.ids]
+        self.sources_ = shortlist + [i for i in fidelity if i not in shortlist]
+        finetune = getattr(self, "mode", "frozen") == "finetune"
+        members = []
+        if self.direct and self.descriptors != "none":
+            members.append(_member("direct", "direct"))
+        for i in shortlist:
+            members.append(_member(f"{'finetune' if finetune else 'transfer'}:{i}",
+                                   "finetune" if finetune else "transfer", i))
+        if self.stack and len(self.sources_) > 1:
+            members.append(_member("stack", "stack", uses=self.sources_))
+        members += self._fidelity_members(F, y, fidelity)
+        return members
+
+    def _fidelity_members(self, F, y, fidelity):
+        """Hook: multi-fidelity members (regression only)."""
+        return []
+
+    def _member_head(self, member, seed):
+        if member["kind"] == "finetune":
+            from .finetune import SourceFineTuner
+
+            return SourceFineTuner(module=self.source_models_.modules[member["source"]],
+                                   random_state=seed, **(self.finetune_params or {}))
+        if self.head is not None and getattr(self, "mode", "frozen") == "frozen":
+            return self.head
+        return self._default_head(seed)
+
+    def _weigh(self, F, y, members, seed):
+        """Out-of-fold predictions of every member -> weights (and member table)."""
+        import pandas as pd
+
+        cache = {}
+        designs = [self._design(F, m, cache) for m in members]
+        heads = [self._member_head(m, seed) for m in members]
+        self.oof_ = self.oof_spread_ = None
+        n_cv = self.calibration_cv
+        if n_cv is None or len(y) < 2 * n_cv or len(members) == 1:
+            weights = np.full(len(members), 1.0 / len(members))
+            losses, eligible = np.full(len(members), np.nan), np.ones(len(members), bool)
+        else:
+            cv = self._cv(n_cv, y, seed)
+            P, S = out_of_fold(heads, [d for d, _ in designs], y, cv, self._oof_method,
+                               [tuple(m["offset"]) for m in members],
+                               [s for _, s in designs], n_jobs=self.n_jobs)
+            reference = 0 if members[0]["kind"] == "direct" else None
+            weights, losses, eligible = combine_weights(P, y, self._loss, self.combine,
+                                                        reference)
+            self.oof_, self.oof_spread_ = P, S
+        self.members_ = pd.DataFrame({
+            "member": [m["name"] for m in members], "kind": [m["kind"] for m in members],
+            "source": [m["source"] for m in members], f"oof_{self._loss_name}": losses,
+            "eligible": eligible, "weight": weights,
+        })
+        self.members_["note"] = [_note(m, ok, w, members) for m, ok, w in
+                                 zip(members, eligible, weights)]
+        self._after_weigh(F, y, members, weights, cache, seed)
+        return weights
+
+    def _after_weigh(self, F, y, members, weights, cache, seed):
+        """Hook: interval calibration, thresholds, gates."""
+
+    def _refit(self, F, y, members, weights):
+        from sklearn.utils.parallel import Parallel, delayed
+
+        keep = [k for k, w in enumerate(weights) if w > 0]
+        self.kept_members_ = [members[k] for k in keep]
+        self.weights_ = np.asarray([weights[k] for k in keep])
+        seed = self._seed()
+        cache = {}
+        jobs = [(self._member_head(members[k], seed), *self._design(F, members[k], cache),
+                 tuple(members[k]["offset"])) for k in keep]
+        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_one)(head, D, y, offset, s) for head, D, s, offset in jobs)
+        used = [i for i in self.source_models_.ids if any(
+            i == m["source"] or i in m["uses"] for m in self.kept_members_)]
+        self.source_models_ = self.source_models_.subset(used, specs=[self.descriptor_spec_])
+
+    # ---------------------------------------------------------------- predict
+    def _member_outputs(self, X, method="predict", spread=False):
+        """Per kept member: its prediction (and forest spread) on ``X``."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "estimators_")
+        with one_thread():
+            F = self._raw_features(X)
+            cache, out = {}, []
+            for est, member in zip(self.estimators_, self.kept_members_):
+                D, s = self._design(F, member, cache)
+                out.append(member_predict(est, D, method, tuple(member["offset"]), s, spread))
+        return out
+
+
+def auto_descriptors(spec):
+    """``descriptors="auto"``: a composition source's featurizer with element fractions added.
+
+    Element fractions are the composition itself (what a direct model of
+    alloys or doped systems needs most); other descriptor kinds: None (the
+    source's own descriptors are used).
+
+    Parameters
+    ----------
+    spec : dict
+        A card's descriptor spec.
+
+    Returns
+    -------
+    fitted CompositionFeaturizer or None
+    """
+    from ..descriptors import CompositionFeaturizer
+
+    params = dict(spec.get("params", {}))
+    if spec.get("class") != "CompositionFeaturizer" or params.get("element_fractions"):
+        return None
+    params.pop("n_jobs", None)
+    return CompositionFeaturizer(**{**params, "element_fractions": True}).fit()
+
+
+def _member(name, kind, source=None, uses=(), offset=()):
+    return {"name": name, "kind": kind, "source": source, "uses": list(uses),
+            "offset": list(offset)}
+
+
+def _note(member, eligible, weight, members):
+    if weight > 0:
+        return "kept"
+    if not eligible:
+        return "out-of-fold loss above the direct model's"
+    return "not needed by the combination"
+
+
+def with_offset(member, s, y):
+    """A copy of a fidelity member spec with its affine offset fitted on ``(s, y)``."""
+    out = dict(member)
+    out["offset"] = [1.0, 0.0] if member["kind"] == "delta" else list(affine_offset(s, y))
+    return out

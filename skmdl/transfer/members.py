@@ -1,0 +1,151 @@
+"""Ensemble members of the transfer estimators and their out-of-fold predictions.
+
+A member is one way of predicting the target from a design matrix:
+
+* ``direct``: the head on the descriptors alone (what a model trained from
+  scratch does; always a candidate, so transfer can only help);
+* ``transfer:<id>``: the head on [descriptors, frozen hidden features of one
+  screened source];
+* ``stack``: the head on [descriptors, the outputs of every shortlisted
+  source] (source predictions as features, the LTC recipe);
+* ``delta:<id>`` / ``affine:<id>``: multi-fidelity correction of a source
+  predicting the target's own quantity (at another fidelity): the head models
+  ``y - s(x)`` or ``y - (a s(x) + b)`` on [descriptors, s(x)], and the member
+  predicts the offset plus the correction.
+
+:func:`out_of_fold` fits every member on the folds of one splitter and
+returns their out-of-fold predictions (and, for forests, the spread of their
+trees), which :mod:`skmdl.transfer.combine` turns into weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import clone
+
+__all__ = ["Member", "affine_offset", "fit_member", "member_predict", "out_of_fold"]
+
+
+@dataclass
+class Member:
+    """One candidate ensemble member (see the module docstring).
+
+    Attributes
+    ----------
+    name : str
+        ``"direct"``, ``"transfer:<id>"``, ``"stack"``, ``"delta:<id>"`` or ``"affine:<id>"``.
+    kind : str
+        The part of ``name`` before the colon.
+    source : str or None
+        The source model id of transfer / delta / affine members.
+    offset : tuple
+        ``()`` or ``(a, b)``: the member predicts ``a * s(x) + b`` plus its head.
+    """
+
+    name: str
+    kind: str
+    source: str | None = None
+    offset: tuple = field(default_factory=tuple)
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "source": self.source,
+                "offset": list(self.offset)}
+
+
+def affine_offset(s, y) -> tuple:
+    """Least-squares ``(a, b)`` of ``y ~ a s + b`` (``(1, 0)`` when ``s`` is constant)."""
+    s = np.asarray(s, dtype=np.float64)
+    if np.ptp(s) == 0:
+        return (1.0, float(np.mean(y - s)))
+    a, b = np.polyfit(s, y, 1)
+    return (float(a), float(b))
+
+
+def _offset_values(offset, s):
+    if not offset:
+        return 0.0
+    return offset[0] * s + offset[1]
+
+
+def fit_member(head, D, y, offset=(), s=None, sample_weight=None):
+    """Clone ``head`` and fit it on ``D`` to ``y`` less the member's offset."""
+    target = y - _offset_values(offset, s) if offset else y
+    return clone(head).fit(D, target)
+
+
+def member_predict(est, D, method="predict", offset=(), s=None, spread=False):
+    """Prediction of a fitted member (offset added back) and, with ``spread=True``,
+    the standard deviation over a forest's trees (zeros for other heads)."""
+    if method == "predict_proba":
+        return est.predict_proba(D), None
+    mean = est.predict(D) + (_offset_values(offset, s) if offset else 0.0)
+    if not spread:
+        return mean, None
+    trees = getattr(est, "estimators_", None)
+    if isinstance(trees, (list, np.ndarray)) and len(trees) > 1 and hasattr(trees[0], "predict"):
+        X = np.asarray(D, dtype=np.float32)
+        sd = np.std([t.predict(X) for t in np.ravel(trees)], axis=0)
+    else:
+        sd = np.zeros(len(mean))
+    return mean, sd
+
+
+def _fold(head, D, y, train, test, method, offset, s, n_classes):
+    s_tr = None if s is None else s[train]
+    s_te = None if s is None else s[test]
+    est = fit_member(head, D[train], y[train], offset, s_tr)
+    out, sd = member_predict(est, D[test], method, offset, s_te, spread=method == "predict")
+    if method == "predict_proba" and out.shape[1] < n_classes:
+        full = np.zeros((len(test), n_classes))
+        full[:, est.classes_] = out
+        out = full
+    return test, out, sd
+
+
+def out_of_fold(heads, designs, y, cv, method="predict", offsets=None, sources=None,
+                n_jobs=None):
+    """Out-of-fold predictions of every member on the splits of ``cv``.
+
+    Parameters
+    ----------
+    heads, designs : lists
+        One unfitted estimator and one design matrix per member.
+    y : ndarray
+        Target (encoded labels for ``method="predict_proba"``).
+    cv : splitter
+        A partition of the rows (every row is predicted once).
+    method : {"predict", "predict_proba"}
+    offsets, sources : lists, optional
+        Per member: its affine offset and the source output it applies to.
+    n_jobs : int, optional
+        Parallel (member, fold) fits, joblib.
+
+    Returns
+    -------
+    P : ndarray of shape (n, members) or (n, members, classes)
+    S : ndarray of shape (n, members) or None
+        Within-member spread (forests' trees; zero for other heads).
+    """
+    from sklearn.utils.parallel import Parallel, delayed
+
+    n_members = len(heads)
+    offsets = offsets or [()] * n_members
+    sources = sources or [None] * n_members
+    n_classes = len(np.unique(y)) if method == "predict_proba" else None
+    splits = list(cv.split(designs[0], y))
+    jobs = [(m, train, test) for m in range(n_members) for train, test in splits]
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_fold)(heads[m], designs[m], y, train, test, method, offsets[m], sources[m],
+                       n_classes)
+        for m, train, test in jobs
+    )
+    shape = (len(y), n_members) + ((n_classes,) if n_classes else ())
+    P = np.full(shape, np.nan)
+    S = None if n_classes else np.zeros((len(y), n_members))
+    for (m, _, _), (test, out, sd) in zip(jobs, results):
+        P[test, m] = out
+        if S is not None:
+            S[test, m] = sd
+    return P, S
