@@ -109,6 +109,10 @@ ADAPTERS = {
     "skmdl.csp.generators.TemplateGenerator": "tests/csp/test_generators.py",
     "skmdl.csp.generators.WyckoffGenerator": "tests/csp/test_generators.py",
     "skmdl.csp.generators.RandomGenerator": "tests/csp/test_generators.py",
+    # the abstract base of TransferRegressor / TransferClassifier, and the regressor's
+    # zero gate (fitted on design matrices, not on materials)
+    "skmdl.transfer.base.TransferBase": "tests/transfer/test_transfer.py",
+    "skmdl.transfer.gate.ZeroGate": "tests/transfer/test_combine.py",
 }
 
 

@@ -34,7 +34,7 @@ NOT_YET = {
     "skmdl.library": ("the library's owner", {"GL08", "PR01"}),
     "skmdl.transfer.affine": ("the transfer estimators' owner", {"GL08", "PR01"}),
     "skmdl.transfer.automl": ("the transfer estimators' owner", {"GL08", "PR01"}),
-    "skmdl.transfer.estimators": ("the transfer estimators' owner", {"GL08", "PR01"}),
+    "skmdl.transfer.estimators": ("the transfer estimators' owner", {"PR01"}),
     "skmdl.transfer.featurizer": ("the transfer estimators' owner", {"GL08", "PR01"}),
     "skmdl.transfer.saving": ("the saved-model owner", {"PR01"}),
     "skmdl.transfer.uq": ("the uncertainty owner", {"PR01"}),

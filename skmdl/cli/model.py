@@ -189,7 +189,7 @@ def _cross_validate(model, X, y, args) -> dict:
     from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 
     refit = clone(model).set_params(sources=list(model.sources_), n_sources=len(model.sources_))
-    note = "sources screened on all rows, ensemble refitted per fold"
+    note = "sources screened on all rows, members weighed and refitted per fold"
     if args.task == "classification":
         smallest = int(np.unique(y, return_counts=True)[1].min())
         cv = StratifiedKFold(max(2, min(args.cv, smallest)), shuffle=True,
@@ -198,7 +198,7 @@ def _cross_validate(model, X, y, args) -> dict:
         return {"cv_accuracy": float(accuracy_score(y, pred)), "cv_folds": cv.n_splits,
                 "cv_note": note}
     cv = KFold(min(args.cv, len(y)), shuffle=True, random_state=args.random_state)
-    pred = cross_val_predict(refit.set_params(calibration_cv=None), X, y, cv=cv)
+    pred = cross_val_predict(refit, X, y, cv=cv)
     return {"cv_mae": float(mean_absolute_error(y, pred)), "cv_r2": float(r2_score(y, pred)),
             "cv_folds": cv.n_splits, "cv_note": note}
 
@@ -220,6 +220,8 @@ def _model_card(model, y, metrics, args) -> dict:
         "training_data": {"name": os.path.basename(args.data),
                           "sha256": sha256_file(args.data), "n_rows": len(y)},
         "sources": list(model.sources_),
+        "networks": list(model.source_models_.ids),
+        "members": json.loads(model.members_.to_json(orient="records")),
         "screening": {"metric": f"{metric} on the source's last hidden layer",
                       "candidates": len(model.screening_),
                       "best": json.loads(screening.to_json(orient="records"))},
@@ -262,8 +264,11 @@ def run_fit(args) -> int:
         save_model(model, args.out, _model_card(model, y, metrics, args),
                    overwrite=args.overwrite)
         bar.update()
-    print(f"fitted {args.target} on {len(y)} rows from {len(model.sources_)} of "
-          f"{len(model.screening_)} candidate sources ({', '.join(model.sources_)})"
+    kept = ", ".join(f"{m} ({w:.2f})" for m, w in
+                     zip(model.members_["member"][model.members_["weight"] > 0],
+                         model.members_["weight"][model.members_["weight"] > 0]))
+    print(f"fitted {args.target} on {len(y)} rows, {len(model.screening_)} candidate "
+          f"sources screened, {len(model.sources_)} shortlisted; members kept: {kept}"
           f"{_metrics_text(metrics)}")
     print(f"wrote {args.out}")
     return 0

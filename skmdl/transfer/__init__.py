@@ -3,9 +3,8 @@
 from .affine import AffineTransferRegressor
 from .classifier import TransferClassifier
 from .estimators import TransferRegressor
-from .gate import ZeroGate
 from .featurizer import PretrainedFeaturizer
 from .splits import ExtrapolationSplit
 
 __all__ = ["AffineTransferRegressor", "ExtrapolationSplit", "PretrainedFeaturizer", "TransferClassifier",
-           "TransferRegressor", "ZeroGate"]
+           "TransferRegressor"]

@@ -43,6 +43,12 @@ class TransferBase(MaterialsInputMixin, BaseEstimator):
 
     Subclasses define ``_screen_column``, ``_screen_loss``, ``_cv``,
     ``_default_head``, ``_oof_method``, ``_loss`` and ``_after_weigh``.
+
+    Parameters
+    ----------
+    sources, library, n_sources, layers, head, descriptors, kind, exclude_tasks, \
+exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs, random_state
+        As in :class:`~skmdl.transfer.TransferRegressor`.
     """
 
     _parameter_constraints = {
@@ -268,12 +274,12 @@ class TransferBase(MaterialsInputMixin, BaseEstimator):
         finetune = getattr(self, "mode", "frozen") == "finetune"
         members = []
         if self.direct and self.descriptors != "none":
-            members.append(_member("direct", "direct"))
+            members.append(member_spec("direct", "direct"))
         for i in shortlist:
-            members.append(_member(f"{'finetune' if finetune else 'transfer'}:{i}",
+            members.append(member_spec(f"{'finetune' if finetune else 'transfer'}:{i}",
                                    "finetune" if finetune else "transfer", i))
         if self.stack and len(self.sources_) > 1:
-            members.append(_member("stack", "stack", uses=self.sources_))
+            members.append(member_spec("stack", "stack", uses=self.sources_))
         members += self._fidelity_members(F, y, fidelity)
         return members
 
@@ -300,7 +306,7 @@ class TransferBase(MaterialsInputMixin, BaseEstimator):
         heads = [self._member_head(m, seed) for m in members]
         self.oof_ = self.oof_spread_ = None
         n_cv = self.calibration_cv
-        if n_cv is None or len(y) < 2 * n_cv or len(members) == 1:
+        if n_cv is None or len(y) < 2 * n_cv:
             weights = np.full(len(members), 1.0 / len(members))
             losses, eligible = np.full(len(members), np.nan), np.ones(len(members), bool)
         else:
@@ -337,7 +343,7 @@ class TransferBase(MaterialsInputMixin, BaseEstimator):
                  tuple(members[k]["offset"])) for k in keep]
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_one)(head, D, y, offset, s) for head, D, s, offset in jobs)
-        used = [i for i in self.source_models_.ids if any(
+        used = [i for i in self.sources_ if any(
             i == m["source"] or i in m["uses"] for m in self.kept_members_)]
         self.source_models_ = self.source_models_.subset(used, specs=[self.descriptor_spec_])
 
@@ -381,7 +387,27 @@ def auto_descriptors(spec):
     return CompositionFeaturizer(**{**params, "element_fractions": True}).fit()
 
 
-def _member(name, kind, source=None, uses=(), offset=()):
+def member_spec(name, kind, source=None, uses=(), offset=()):
+    """A member as a plain dict (what ``kept_members_`` holds).
+
+    Parameters
+    ----------
+    name : str
+        ``"direct"``, ``"transfer:<id>"``, ``"finetune:<id>"``, ``"stack"``,
+        ``"delta:<id>"`` or ``"affine:<id>"``.
+    kind : str
+        The part of ``name`` before the colon (``"stack"`` for the gate's design).
+    source : str, optional
+        The source of transfer / fine-tune / fidelity members.
+    uses : sequence of str, default=()
+        Sources whose predictions are features of the member.
+    offset : sequence of float, default=()
+        ``()`` or ``(a, b)``: the member predicts ``a s(x) + b`` plus its head.
+
+    Returns
+    -------
+    dict
+    """
     return {"name": name, "kind": kind, "source": source, "uses": list(uses),
             "offset": list(offset)}
 
@@ -395,7 +421,20 @@ def _note(member, eligible, weight, members):
 
 
 def with_offset(member, s, y):
-    """A copy of a fidelity member spec with its affine offset fitted on ``(s, y)``."""
+    """A copy of a fidelity member spec with its offset fitted on ``(s, y)``.
+
+    Parameters
+    ----------
+    member : dict
+        A ``"delta"`` (offset ``(1, 0)``) or ``"affine"`` (least squares) member.
+    s : ndarray
+        The member's source predictions on the training rows.
+    y : ndarray
+
+    Returns
+    -------
+    dict
+    """
     out = dict(member)
     out["offset"] = [1.0, 0.0] if member["kind"] == "delta" else list(affine_offset(s, y))
     return out

@@ -16,7 +16,16 @@ from .screening import logistic_cv_log_loss
 
 
 def default_classification_head(random_state):
-    """The default head: ``ExtraTreesClassifier(n_estimators=100, max_features=0.3)``."""
+    """The default head: ``ExtraTreesClassifier(n_estimators=100, max_features=0.3)``.
+
+    Parameters
+    ----------
+    random_state : int or None
+
+    Returns
+    -------
+    ExtraTreesClassifier
+    """
     from sklearn.ensemble import ExtraTreesClassifier
 
     return ExtraTreesClassifier(n_estimators=100, max_features=0.3, random_state=random_state,

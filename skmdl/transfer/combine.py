@@ -29,18 +29,48 @@ __all__ = ["best_threshold", "combine_weights", "mae_loss", "log_loss_of", "mixt
 
 
 def mae_loss(y, pred) -> float:
-    """Mean absolute error of a 1-d prediction."""
+    """Mean absolute error of a 1-d prediction.
+
+    Parameters
+    ----------
+    y, pred : ndarray
+
+    Returns
+    -------
+    float
+    """
     return float(np.mean(np.abs(np.asarray(pred) - y)))
 
 
 def log_loss_of(y, proba) -> float:
-    """Mean negative log-likelihood of encoded labels ``y`` under ``proba`` (n, classes)."""
+    """Mean negative log-likelihood of encoded labels under class probabilities.
+
+    Parameters
+    ----------
+    y : ndarray of int
+        Labels encoded as 0..n_classes-1.
+    proba : ndarray of shape (n, n_classes)
+
+    Returns
+    -------
+    float
+    """
     p = np.clip(proba[np.arange(len(y)), y], 1e-15, 1.0)
     return float(-np.mean(np.log(p)))
 
 
 def mixture(P, w):
-    """Weighted mean of member predictions ``P`` (n, members[, classes]) with weights ``w``."""
+    """Weighted mean of member predictions.
+
+    Parameters
+    ----------
+    P : ndarray of shape (n, members) or (n, members, classes)
+    w : ndarray of shape (members,)
+
+    Returns
+    -------
+    ndarray of shape (n,) or (n, classes)
+    """
     return np.tensordot(P, w, axes=([1], [0])) if P.ndim == 2 else np.einsum("nmc,m->nc", P, w)
 
 

@@ -31,7 +31,7 @@ from sklearn.base import RegressorMixin
 from sklearn.model_selection import KFold
 from sklearn.utils._param_validation import StrOptions
 
-from .base import TransferBase, _member, with_offset
+from .base import TransferBase, member_spec, with_offset
 from .combine import mae_loss, mixture
 from .conformal import scaled_interval
 from .gate import ZeroGate
@@ -57,7 +57,16 @@ def check_regression_target(X, y):
 
 
 def default_regression_head(random_state):
-    """The default head: ``ExtraTreesRegressor(n_estimators=100, max_features=0.3)``."""
+    """The default head: ``ExtraTreesRegressor(n_estimators=100, max_features=0.3)``.
+
+    Parameters
+    ----------
+    random_state : int or None
+
+    Returns
+    -------
+    ExtraTreesRegressor
+    """
     from sklearn.ensemble import ExtraTreesRegressor
 
     return ExtraTreesRegressor(n_estimators=100, max_features=0.3, random_state=random_state,
@@ -252,7 +261,7 @@ class TransferRegressor(RegressorMixin, TransferBase):
                 if np.ptp(S[:, k]) > 0 else np.inf for k in range(S.shape[1])]
         base = fidelity[int(np.argmin(fits))]
         kinds = ["delta", "affine"] if self.fidelity == "auto" else [self.fidelity]
-        return [with_offset(_member(f"{kind}:{base}", kind, base, uses=fidelity), cache[base], y)
+        return [with_offset(member_spec(f"{kind}:{base}", kind, base, uses=fidelity), cache[base], y)
                 for kind in kinds]
 
     # ------------------------------------------------------------ gate, calibration
@@ -265,7 +274,7 @@ class TransferRegressor(RegressorMixin, TransferBase):
         sd = _mixture_sd(self.oof_, self.oof_spread_, weights, mu)
         if self._try_gate(y):
             gate = ZeroGate(random_state=seed)
-            D, _ = self._design(F, _member("gate", "stack", uses=self.sources_), cache)
+            D, _ = self._design(F, member_spec("gate", "stack", uses=self.sources_), cache)
             p_zero = gate.out_of_fold(D, y, self._cv(self.calibration_cv, y, seed))
             t = gate.choose_threshold(p_zero, y, mu)
             if t is not None:
@@ -302,7 +311,7 @@ class TransferRegressor(RegressorMixin, TransferBase):
         mean = P @ self.weights_
         if self.gate_ is not None:
             D, _ = self._design(self._raw_features(X),
-                                _member("gate", "stack", uses=self.sources_), {})
+                                member_spec("gate", "stack", uses=self.sources_), {})
             mean = np.where(self.gate_.is_zero(D), 0.0, mean)
         if return_std:
             S = np.column_stack([s for _, s in outs])

@@ -69,6 +69,18 @@ class SourceModels:
         out.featurizers = {k: f for k, f in self.featurizers.items() if k in specs}
         return out
 
+    def add_featurizers(self, specs) -> None:
+        """Featurizers for descriptor specs (canonical JSON text) no loaded model uses.
+
+        Rebuilt from the spec by the allow-listed
+        :func:`~skmdl.library.artifact.featurizer_from_spec`.
+        """
+        from ..library.artifact import featurizer_from_spec
+
+        for spec in specs:
+            if spec not in self.featurizers:
+                self.featurizers[spec] = featurizer_from_spec(json.loads(spec))
+
     def features(self, X) -> dict:
         """Descriptor matrix per distinct descriptor spec."""
         return {spec: f.transform(X).astype(np.float32) for spec, f in self.featurizers.items()}

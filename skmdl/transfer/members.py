@@ -20,42 +20,32 @@ trees), which :mod:`skmdl.transfer.combine` turns into weights.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 from sklearn.base import clone
 
-__all__ = ["Member", "affine_offset", "fit_member", "member_predict", "out_of_fold"]
-
-
-@dataclass
-class Member:
-    """One candidate ensemble member (see the module docstring).
-
-    Attributes
-    ----------
-    name : str
-        ``"direct"``, ``"transfer:<id>"``, ``"stack"``, ``"delta:<id>"`` or ``"affine:<id>"``.
-    kind : str
-        The part of ``name`` before the colon.
-    source : str or None
-        The source model id of transfer / delta / affine members.
-    offset : tuple
-        ``()`` or ``(a, b)``: the member predicts ``a * s(x) + b`` plus its head.
-    """
-
-    name: str
-    kind: str
-    source: str | None = None
-    offset: tuple = field(default_factory=tuple)
-
-    def as_dict(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "source": self.source,
-                "offset": list(self.offset)}
+__all__ = ["affine_offset", "fit_member", "member_predict", "out_of_fold"]
 
 
 def affine_offset(s, y) -> tuple:
-    """Least-squares ``(a, b)`` of ``y ~ a s + b`` (``(1, 0)`` when ``s`` is constant)."""
+    """Least-squares ``(a, b)`` of ``y ~ a s + b`` (slope 1 when ``s`` is constant).
+
+    Parameters
+    ----------
+    s : ndarray
+        A source's predictions.
+    y : ndarray
+        The target.
+
+    Returns
+    -------
+    tuple of float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> affine_offset(np.array([0., 1, 2]), np.array([1., 3, 5]))
+    (2.0, 1.0)
+    """
     s = np.asarray(s, dtype=np.float64)
     if np.ptp(s) == 0:
         return (1.0, float(np.mean(y - s)))
@@ -69,15 +59,49 @@ def _offset_values(offset, s):
     return offset[0] * s + offset[1]
 
 
-def fit_member(head, D, y, offset=(), s=None, sample_weight=None):
-    """Clone ``head`` and fit it on ``D`` to ``y`` less the member's offset."""
+def fit_member(head, D, y, offset=(), s=None):
+    """Clone ``head`` and fit it on ``D`` to ``y`` less the member's offset.
+
+    Parameters
+    ----------
+    head : estimator
+    D : ndarray
+        Design matrix.
+    y : ndarray
+    offset : tuple, default=()
+        ``()`` or ``(a, b)``: the head models ``y - (a s + b)``.
+    s : ndarray, optional
+        The source output the offset applies to.
+
+    Returns
+    -------
+    fitted clone of ``head``
+    """
     target = y - _offset_values(offset, s) if offset else y
     return clone(head).fit(D, target)
 
 
 def member_predict(est, D, method="predict", offset=(), s=None, spread=False):
-    """Prediction of a fitted member (offset added back) and, with ``spread=True``,
-    the standard deviation over a forest's trees (zeros for other heads)."""
+    """Prediction of a fitted member, its offset added back.
+
+    Parameters
+    ----------
+    est : fitted estimator
+    D : ndarray
+        Design matrix.
+    method : {"predict", "predict_proba"}
+    offset : tuple, default=()
+    s : ndarray, optional
+        The source output the offset applies to.
+    spread : bool, default=False
+        Also return the standard deviation over a forest's trees (zeros for
+        other heads; None for probabilities).
+
+    Returns
+    -------
+    prediction : ndarray
+    spread : ndarray or None
+    """
     if method == "predict_proba":
         return est.predict_proba(D), None
     mean = est.predict(D) + (_offset_values(offset, s) if offset else 0.0)

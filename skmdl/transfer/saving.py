@@ -104,6 +104,7 @@ _EXTRA_TRUSTED = (
     "sklearn.utils._bunch.Bunch",
     "skmdl.transfer.affine._KernelMap",
     "skmdl.transfer.finetune.SourceFineTuner",
+    "skmdl.transfer.gate.ZeroGate",
 )
 
 
@@ -218,7 +219,7 @@ class _Externalizer:
         import torch
 
         if isinstance(obj, SourceModels):
-            return {REF: "source_models", "ids": list(obj.ids)}
+            return {REF: "source_models", "ids": list(obj.ids), "specs": sorted(obj.featurizers)}
         if isinstance(obj, torch.nn.Module):
             return self._network(obj)
         if type(obj).__module__.startswith("skorch."):
@@ -273,6 +274,7 @@ class _Restorer:
         try:
             if kind == "source_models":
                 sm = SourceModels(self.library, obj["ids"])
+                sm.add_featurizers(obj.get("specs", ()))
                 self._modules.update(sm.modules)
                 return sm
             if kind == "source_network":

@@ -81,7 +81,22 @@ def ridge_cv_mae(H, y, cv) -> float:
 
 
 def cv_loss(model, H, y, cv, method, loss) -> float:
-    """Mean validation loss of ``model`` over the splits of ``cv``."""
+    """Mean validation loss of ``model`` over the splits of ``cv``.
+
+    Parameters
+    ----------
+    model : estimator
+    H : ndarray
+    y : ndarray
+    cv : splitter
+    method : {"predict", "predict_proba"}
+    loss : callable
+        ``loss(y_true, output) -> float``; probabilities have a column per label of ``y``.
+
+    Returns
+    -------
+    float
+    """
     losses = []
     n_classes = len(np.unique(y))
     for train, test in cv.split(H, y):
@@ -96,7 +111,18 @@ def cv_loss(model, H, y, cv, method, loss) -> float:
 
 
 def logistic_cv_log_loss(H, y, cv) -> float:
-    """Mean validation log-loss of a standardized logistic regression on ``H``."""
+    """Mean validation log-loss of a standardized logistic regression on ``H``.
+
+    Parameters
+    ----------
+    H : ndarray
+    y : ndarray of encoded labels
+    cv : splitter
+
+    Returns
+    -------
+    float
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import log_loss
 

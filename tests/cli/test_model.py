@@ -25,6 +25,9 @@ def test_fit_writes_safe_files_and_a_card(steels, fitted, fit_sources):
     assert card["training_data"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert card["training_data"]["n_rows"] == 100
     assert len(card["sources"]) == 2 and set(card["sources"]) <= set(fit_sources)
+    kept = [m for m in card["members"] if m["weight"] > 0]
+    assert {m["source"] for m in kept} - {None} <= set(card["networks"]) <= set(card["sources"])
+    assert abs(sum(m["weight"] for m in kept) - 1) < 1e-9
     assert card["screening"]["candidates"] == 4
     assert [r["id"] for r in card["screening"]["best"]][:2] == card["sources"]
     mae = card["metrics"]["cv_mae"]
@@ -68,12 +71,14 @@ def test_fit_predict_round_trip(steels, fitted, tmp_path, capsys):
 
 
 def test_model_folder_is_a_library(fitted, capsys):
+    card = json.loads((fitted / "model.json").read_text())["card"]
+    n = len(card["networks"])  # the networks the kept members use
     assert main(["library", "verify", "--library", str(fitted)]) == 0
-    assert "2 of 2 artifacts verified" in capsys.readouterr().out
+    assert f"{n} of {n} artifacts verified" in capsys.readouterr().out
     assert main(["library", "list", "--library", str(fitted)]) == 0
     listed = capsys.readouterr().out
     card = json.loads((fitted / "model.json").read_text())["card"]
-    assert all(source in listed for source in card["sources"])  # the source networks
+    assert all(source in listed for source in card["networks"])  # the source networks
 
 
 @pytest.mark.parametrize("target", ["weights", "card", "model.json", "index.json",

@@ -134,7 +134,8 @@ def test_descriptor_options(tiny_library, target):
     for name, desc in [("source", "source"), ("none", "none"),
                        ("user", CompositionFeaturizer(stats=["mean"]))]:
         m = TransferRegressor(library=str(tiny_library), sources=["toy_a-000"], n_sources=1,
-                              head=Ridge(), descriptors=desc, calibration_cv=None).fit(X, y)
+                              head=Ridge(), descriptors=desc, direct=False, stack=False,
+                              calibration_cv=None).fit(X, y)
         widths[name] = m.estimators_[0].n_features_in_
         assert m.predict(X[:3]).shape == (3,)
     hidden = widths["none"]
@@ -170,7 +171,8 @@ def test_finetune_mode(tiny_library, target):
     m = TransferRegressor(library=str(tiny_library), n_sources=2, mode="finetune",
                           finetune_params={"max_epochs": 100, "patience": 10, "lr": 1e-2,
                                            "lower_lr_factor": 0.3},
-                          calibration_cv=None, random_state=0).fit(X[:90], y[:90])
+                          direct=False, stack=False, calibration_cv=None,
+                          random_state=0).fit(X[:90], y[:90])
     from skmdl.transfer.finetune import SourceFineTuner
 
     assert all(isinstance(e, SourceFineTuner) for e in m.estimators_)
