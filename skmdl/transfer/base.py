@@ -331,6 +331,10 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
     def _after_weigh(self, F, y, members, weights, cache, seed):
         """Hook: interval calibration, thresholds, gates."""
 
+    def _gate_sources(self):
+        """Hook: sources a fitted gate needs besides the kept members'."""
+        return []
+
     def _refit(self, F, y, members, weights):
         from sklearn.utils.parallel import Parallel, delayed
 
@@ -343,7 +347,8 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
                  tuple(members[k]["offset"])) for k in keep]
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_one)(head, D, y, offset, s) for head, D, s, offset in jobs)
-        used = [i for i in self.sources_ if any(
+        needed = set(self._gate_sources())
+        used = [i for i in self.sources_ if i in needed or any(
             i == m["source"] or i in m["uses"] for m in self.kept_members_)]
         self.source_models_ = self.source_models_.subset(used, specs=[self.descriptor_spec_])
 
@@ -363,7 +368,8 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
 
 
 def auto_descriptors(spec):
-    """``descriptors="auto"``: a composition source's featurizer with element fractions added.
+    """``descriptors="auto"``: for composition sources, Magpie statistics, stoichiometry
+    and element fractions (the standard direct baseline of Matbench composition tasks).
 
     Element fractions are the composition itself (what a direct model of
     alloys or doped systems needs most); other descriptor kinds: None (the
@@ -381,10 +387,10 @@ def auto_descriptors(spec):
     from ..descriptors import CompositionFeaturizer
 
     params = dict(spec.get("params", {}))
-    if spec.get("class") != "CompositionFeaturizer" or params.get("element_fractions"):
+    if spec.get("class") != "CompositionFeaturizer":
         return None
-    params.pop("n_jobs", None)
-    return CompositionFeaturizer(**{**params, "element_fractions": True}).fit()
+    return CompositionFeaturizer(elements=params.get("elements", "magpie"), stats="magpie",
+                                 stoichiometry=True, element_fractions=True).fit()
 
 
 def member_spec(name, kind, source=None, uses=(), offset=()):

@@ -74,7 +74,30 @@ def mixture(P, w):
     return np.tensordot(P, w, axes=([1], [0])) if P.ndim == 2 else np.einsum("nmc,m->nc", P, w)
 
 
-def combine_weights(P, y, loss, method="greedy", reference=0, max_steps=25):
+def _row_losses(P, y, loss):
+    """Per-row losses of every member (``loss`` evaluated row by row, vectorized for ours)."""
+    if loss is mae_loss:
+        return np.abs(P - y[:, None])
+    if loss is log_loss_of:
+        return -np.log(np.clip(P[np.arange(len(y)), :, y], 1e-15, 1.0))
+    return np.column_stack([[loss(y[i:i + 1], P[i:i + 1, m]) for i in range(len(y))]
+                            for m in range(P.shape[1])])
+
+
+def _eligible(P, y, loss, losses, reference, margin):
+    """Members whose loss is below the reference's by ``margin`` paired standard errors."""
+    eligible = np.ones(P.shape[1], bool)
+    if reference is None:
+        return eligible
+    rows = _row_losses(P, y, loss)
+    d = rows - rows[:, [reference]]
+    se = d.std(axis=0, ddof=1) / np.sqrt(len(y)) if len(y) > 1 else np.zeros(P.shape[1])
+    eligible = d.mean(axis=0) + margin * se <= 1e-12
+    eligible[reference] = True
+    return eligible
+
+
+def combine_weights(P, y, loss, method="greedy", reference=0, max_steps=25, margin=1.0):
     """Member weights from out-of-fold predictions.
 
     Parameters
@@ -86,10 +109,14 @@ def combine_weights(P, y, loss, method="greedy", reference=0, max_steps=25):
         ``loss(y, prediction) -> float``, lower is better.
     method : {"greedy", "best", "mean"}
     reference : int or None, default=0
-        Index of the direct member: members with a higher loss than it are not
-        eligible (``None``: every member is).
+        Index of the direct member: a member is eligible only when its loss is
+        below the direct member's by at least ``margin`` standard errors of
+        their paired per-row loss difference (``None``: every member is).
     max_steps : int, default=25
         Additions of the greedy selection.
+    margin : float, default=1.0
+        The one-standard-error rule: 1 keeps direct unless a member is
+        clearly better; 0 admits any member that is not worse.
 
     Returns
     -------
@@ -104,15 +131,13 @@ def combine_weights(P, y, loss, method="greedy", reference=0, max_steps=25):
     >>> import numpy as np
     >>> y = np.array([0., 1, 2, 3])
     >>> P = np.column_stack([y + [1, -1, 1, -1], y + [-1, 1, -1, 1], y + 5])
-    >>> w, losses, ok = combine_weights(P, y, mae_loss)
+    >>> w, losses, ok = combine_weights(P, y, mae_loss, margin=0)
     >>> w.round(2).tolist(), ok.tolist()
-    [[0.5, 0.5, 0.0], [True, True, False]]
+    ([0.5, 0.5, 0.0], [True, True, False])
     """
     n_members = P.shape[1]
     losses = np.array([loss(y, P[:, m]) for m in range(n_members)])
-    eligible = np.ones(n_members, bool)
-    if reference is not None:
-        eligible = losses <= losses[reference] + 1e-12
+    eligible = _eligible(P, y, loss, losses, reference, margin)
     if method == "mean":
         return np.full(n_members, 1.0 / n_members), losses, np.ones(n_members, bool)
     best = int(np.argmin(np.where(eligible, losses, np.inf)))

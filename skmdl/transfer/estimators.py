@@ -283,6 +283,9 @@ class TransferRegressor(RegressorMixin, TransferBase):
         self.sd_floor_ = max(float(np.median(sd)) * 0.1, 1e-12)
         self.calibration_scores_ = np.abs(y - mu) / np.maximum(sd, self.sd_floor_)
 
+    def _gate_sources(self):
+        return self.sources_ if self.gate_ is not None else []
+
     def _try_gate(self, y):
         if self.gate is False or len(self.sources_) == 0:
             return False

@@ -1,0 +1,123 @@
+"""The transfer defaults never lose to the direct model by inner CV, and use same-quantity
+sources as multi-fidelity corrections."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+
+from skmdl.transfer import TransferClassifier, TransferRegressor
+from tinylib import synthetic_task
+
+
+@pytest.fixture(scope="module")
+def noise_target():
+    """A target the toy sources know nothing about (random per formula)."""
+    X, _ = synthetic_task(n=120, seed=11)
+    return pd.Series(X), np.random.default_rng(0).normal(size=120)
+
+
+@pytest.fixture(scope="module")
+def other_fidelity():
+    """The toy sources' own quantity at another 'fidelity': 1.5 f(x) + 0.7 (+ noise)."""
+    X, y = synthetic_task(n=160, seed=12)
+    return pd.Series(X), 1.5 * y + 0.7 + np.random.default_rng(1).normal(0, 0.02, 160)
+
+
+def _direct_loss(model):
+    m = model.members_
+    return float(m.loc[m["member"] == "direct", f"oof_{model._loss_name}"].iloc[0])
+
+
+@pytest.mark.parametrize("combine", ["greedy", "best"])
+def test_no_kept_member_is_worse_than_direct_by_inner_cv(tiny_library, noise_target, combine):
+    X, y = noise_target
+    model = TransferRegressor(library=str(tiny_library), n_sources=2, combine=combine,
+                              random_state=0).fit(X, y)
+    m = model.members_
+    assert m.loc[0, "member"] == "direct" and len(m) >= 3  # direct, 2 transfer, stack
+    kept = m[m["weight"] > 0]
+    assert (kept["oof_mae"] <= _direct_loss(model) + 1e-12).all()
+    assert (m.loc[~m["eligible"], "weight"] == 0).all()
+    assert (m.loc[m["oof_mae"] > _direct_loss(model) + 1e-12, "eligible"] == False).all()  # noqa
+    # the combination's own out-of-fold error is no worse than direct's
+    combined = np.abs(model.oof_ @ m["weight"].to_numpy() - y).mean()
+    assert combined <= _direct_loss(model) + 1e-12
+    assert model.weights_.sum() == pytest.approx(1)
+    assert len(model.estimators_) == len(model.kept_members_) == int((m["weight"] > 0).sum())
+
+
+def test_classifier_keeps_no_member_worse_than_direct(tiny_library, noise_target):
+    X, y = noise_target
+    clf = TransferClassifier(library=str(tiny_library), n_sources=2, random_state=0)
+    clf.fit(X, np.where(y > 0.8, "a", "b"))  # imbalanced, unrelated to the sources
+    m = clf.members_
+    kept = m[m["weight"] > 0]
+    assert (kept["oof_log_loss"] <= _direct_loss(clf) + 1e-12).all()
+    assert 0 < clf.threshold_ < 1
+    assert set(clf.predict(X)) <= {"a", "b"}
+
+
+def test_same_quantity_sources_give_multi_fidelity_members_that_win(tiny_library,
+                                                                   other_fidelity):
+    X, y = other_fidelity
+    tr, te = np.arange(60), np.arange(60, 160)
+    fid = TransferRegressor(library=str(tiny_library), quantity="toy", random_state=0)
+    fid.fit(X[tr], y[tr])
+    assert fid.fidelity_sources() == ["toy_a-000", "toy_a-001"]
+    names = fid.members_["member"].tolist()
+    assert any(n.startswith("delta:toy_a") for n in names)
+    assert any(n.startswith("affine:toy_a") for n in names)
+    kept = fid.members_[fid.members_["weight"] > 0]
+    assert kept["kind"].isin(["affine", "delta", "stack"]).any()
+    affine = [m for m in fid.kept_members_ if m["kind"] == "affine"]
+    if affine:  # the fitted correction is the true one, roughly
+        a, b = affine[0]["offset"]
+        assert 1.0 < a < 2.0
+    plain = TransferRegressor(library=str(tiny_library), fidelity="none", random_state=0)
+    plain.fit(X[tr], y[tr])
+    assert not plain.members_["kind"].isin(["delta", "affine"]).any()
+    mae = lambda m: float(np.abs(m.predict(X[te]) - y[te]).mean())  # noqa: E731
+    direct = TransferRegressor(library=str(tiny_library), n_sources=1, stack=False,
+                               fidelity="none", combine="best", random_state=0)
+    direct.fit(X[tr], y[tr])
+    assert mae(fid) <= mae(plain) + 1e-9
+    assert mae(fid) < 0.9 * float(np.abs(direct.oof_[:, 0] - y[tr]).mean())
+
+
+@pytest.mark.parametrize("kind", ["delta", "affine"])
+def test_fidelity_parameter_picks_one_correction(tiny_library, other_fidelity, kind):
+    X, y = other_fidelity
+    model = TransferRegressor(library=str(tiny_library), quantity="TOY", fidelity=kind,
+                              n_sources=1, random_state=0).fit(X[:60], y[:60])
+    kinds = set(model.members_["kind"])
+    assert kind in kinds and ({"delta", "affine"} - {kind}).isdisjoint(kinds)
+
+
+def test_zero_gate_is_tried_only_with_a_point_mass_at_zero(tiny_library, other_fidelity):
+    X, y = other_fidelity
+    y0 = np.where(y < np.quantile(y, 0.3), 0.0, y)
+    gated = TransferRegressor(library=str(tiny_library), n_sources=2, random_state=0)
+    gated.fit(X, y0)
+    assert gated.gate_ is not None  # the zeros are the low end of a smooth source property
+    zero = gated.predict(X) == 0
+    assert 0.15 < zero.mean() < 0.5 and (y0[zero] == 0).mean() > 0.8
+    plain = TransferRegressor(library=str(tiny_library), n_sources=2, random_state=0).fit(X, y)
+    assert plain.gate_ is None
+
+
+def test_grid_search_cross_validate_and_pickle(tiny_library, noise_target):
+    X, y = noise_target
+    base = TransferRegressor(library=str(tiny_library), n_sources=1, random_state=0)
+    search = GridSearchCV(base, {"combine": ["greedy", "best"]}, cv=3,
+                          scoring="neg_mean_absolute_error").fit(X, y)
+    assert search.best_params_["combine"] in ("greedy", "best")
+    cv = cross_validate(clone(base), X, y, cv=KFold(3), n_jobs=2,
+                        scoring="neg_mean_absolute_error")
+    assert np.isfinite(cv["test_score"]).all()
+    fitted = clone(base).fit(X, y)
+    again = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(again.predict(X[:10]), fitted.predict(X[:10]))
