@@ -1,21 +1,23 @@
-"""Small-data learning curves: transfer vs direct, with no source of the target's property.
+"""Small-data learning curves: skmdl's transfer defaults vs direct, with no source of the
+target's property.
 
     SKMDL_DATA=../shared/data python benchmarks/transfer_learning_curves.py \
-        [--tasks ...] [--sizes 50 100 200 500] [--repeats 5]
+        [--tasks ...] [--sizes 50 100 200] [--repeats 5] [--models transfer best]
 
 For each target task, a fixed test set (20 % of the rows, at most 1,000, seed
 0) is held out; training sets of n rows are drawn from the rest (5 repeats).
-Direct: ExtraTrees on CompositionFeaturizer(magpie + stoichiometry + element
-fractions). Transfer: TransferRegressor with the same head and descriptors,
-candidates = the embedded library minus the target task and every source of
-the same physical quantity (skmdl.library.recipes.transfer_exclusions).
-Prints MAE (mean over repeats) and the ratio transfer / direct.
+Direct: ExtraTrees (100 trees, max_features 0.3: the default head) on
+CompositionFeaturizer(magpie + stoichiometry + element fractions: the default
+descriptors). Transfer: ``TransferRegressor()`` with every default, candidates =
+the embedded library minus the target task and every source of the same
+physical quantity (skmdl.library.recipes.transfer_exclusions). Prints MAE (mean
+over repeats) and the ratio transfer / direct.
 
-``--models`` adds other transfer recipes, compared with the same direct runs:
-``outputs`` = ExtraTrees on [the same descriptors, the predictions of every
-allowed source model] (PretrainedFeaturizer(layers="output") in a
-FeatureUnion), a stacking of all sources instead of one head per screened
-source. Extra recipes write ``transfer_learning_curves_<names>.md``.
+``--models`` picks the transfer recipes compared with the same direct runs:
+``transfer`` (the default: greedy combination of members no worse than direct),
+``best`` (``combine="best"``: one member), ``mean`` (the recipe before: no
+direct member, no stack, equal weights over the screened sources), ``outputs``
+(ExtraTrees on [descriptors, the predictions of every allowed source]).
 """
 
 import argparse
@@ -41,16 +43,18 @@ def descriptors():
 
 
 def head(seed):
-    return ExtraTreesRegressor(n_estimators=300, max_features=0.3, random_state=seed, n_jobs=1)
+    return ExtraTreesRegressor(n_estimators=100, max_features=0.3, random_state=seed, n_jobs=1)
 
 
-def models(task, seed=0, n_sources=5):
+def models(task, seed=0):
     """The compared models, fitted on raw formulas."""
+    excl = transfer_exclusions(task)
     return {
         "direct": make_pipeline(descriptors(), head(seed)),
-        "transfer": TransferRegressor(n_sources=n_sources, head=head(seed),
-                                      descriptors=descriptors(), calibration_cv=None,
-                                      random_state=seed, **transfer_exclusions(task)),
+        "transfer": TransferRegressor(random_state=seed, **excl),
+        "best": TransferRegressor(combine="best", random_state=seed, **excl),
+        "mean": TransferRegressor(direct=False, stack=False, combine="mean",
+                                  calibration_cv=None, random_state=seed, **excl),
         "outputs": make_pipeline(
             make_union(descriptors(),
                        PretrainedFeaturizer(models=transfer_sources(task), layers="output")),
@@ -61,11 +65,10 @@ def models(task, seed=0, n_sources=5):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--tasks", nargs="*", default=TASKS)
-    ap.add_argument("--sizes", nargs="*", type=int, default=[50, 100, 200, 500])
+    ap.add_argument("--sizes", nargs="*", type=int, default=[50, 100, 200])
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--n-sources", type=int, default=5)
-    ap.add_argument("--models", nargs="*", default=["transfer"],
-                    help="transfer recipes to compare with direct: transfer, outputs")
+    ap.add_argument("--models", nargs="*", default=["transfer", "best"],
+                    help="transfer recipes to compare with direct: transfer, best, mean, outputs")
     args = ap.parse_args()
     names = ["direct", *args.models]
     lines = [f"`python benchmarks/transfer_learning_curves.py {' '.join(os.sys.argv[1:])}`",
@@ -87,7 +90,7 @@ def main():
             mae = {m: [] for m in names}
             for r in range(args.repeats):
                 tr = np.random.default_rng(1000 * r + n).choice(pool, size=n, replace=False)
-                todo = models(task, r, args.n_sources)
+                todo = models(task, r)
                 for m in names:
                     model = todo[m].fit(X[tr], y[tr])
                     mae[m].append(np.abs(model.predict(X[test]) - y[test]).mean())
@@ -108,7 +111,7 @@ def main():
                      f"{len(w)} ({', '.join(good) or 'none'})")
     text = "\n".join(lines)
     print(text)
-    suffix = "" if args.models == ["transfer"] else "_" + "+".join(args.models)
+    suffix = "" if args.models == ["transfer", "best"] else "_" + "+".join(args.models)
     write_result(f"transfer_learning_curves{suffix}.md", text)
 
 

@@ -51,7 +51,7 @@ COMMANDS = [
     (("python", "-m", "sphinx"), "sphinx",
      "builds the docs and runs every gallery example (minutes; tests/test_docs.py builds "
      "them): checked that sphinx's parser accepts the arguments and doc/conf.py exists"),
-    (("python", "-m", "skmdl.demo"), "run", "the bundled-data demo, ~15 s CPU"),
+    (("python", "-m", "skmdl.demo"), "run", "the bundled-data demo, ~60 s CPU"),
     (("python", "-c"), "run", "inline Python, e.g. writing an input table"),
     (("python", "benchmarks/"), "parse",
      "benchmark scripts run for minutes to hours: their parser must accept the arguments"),

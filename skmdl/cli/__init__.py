@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    p = command("demo", _cmd_demo, "run the descriptor + model demo on bundled data")
+    p = command("demo", _cmd_demo, "direct vs transfer on the bundled experimental band gaps")
     p.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (default: all cores)")
 
     featurize.add_arguments(command(

@@ -35,7 +35,10 @@ def add_fit_arguments(p) -> None:
     p.add_argument("--kind", default="inorganic", choices=["inorganic", "molecule", "polymer"],
                    help="material kind: which source models are candidates (default: inorganic)")
     p.add_argument("--n-sources", type=int, default=5,
-                   help="best screened source models kept, one ensemble member each (default: 5)")
+                   help="best screened source models shortlisted, one candidate member each; "
+                   "inner CV keeps the members no worse than the direct model (default: 5)")
+    p.add_argument("--quantity", help="physical quantity of the target (e.g. 'band gap'): "
+                   "sources predicting it give multi-fidelity members (regression)")
     p.add_argument("--mode", default="frozen", choices=["frozen", "finetune"],
                    help="frozen (default): TransferRegressor's default head (extra trees) on "
                    "each source's descriptors and last hidden layer; finetune: each source "
@@ -175,6 +178,8 @@ def make_estimator(args):
                   random_state=args.random_state)
     if args.task == "classification":
         return TransferClassifier(**params)
+    if args.quantity:
+        params["quantity"] = args.quantity
     if args.mode != "frozen":
         params["mode"] = args.mode
     if args.max_epochs is not None:
@@ -227,6 +232,7 @@ def _model_card(model, y, metrics, args) -> dict:
                       "best": json.loads(screening.to_json(orient="records"))},
         "metrics": metrics,
         "parameters": {"n_sources": args.n_sources, "mode": args.mode,
+                       "quantity": args.quantity,
                        "random_state": args.random_state, "max_epochs": args.max_epochs,
                        "exclude_tasks": list(args.exclude_tasks),
                        "estimator": type(model).__name__,

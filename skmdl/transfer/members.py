@@ -43,8 +43,8 @@ def affine_offset(s, y) -> tuple:
     Examples
     --------
     >>> import numpy as np
-    >>> affine_offset(np.array([0., 1, 2]), np.array([1., 3, 5]))
-    (2.0, 1.0)
+    >>> [round(v, 6) for v in affine_offset(np.array([0., 1, 2]), np.array([1., 3, 5]))]
+    [2.0, 1.0]
     """
     s = np.asarray(s, dtype=np.float64)
     if np.ptp(s) == 0:
