@@ -137,7 +137,10 @@ def main():
                 if isinstance(model, (TransferRegressor, TransferClassifier)):
                     kept = model.members_[model.members_["weight"] > 0]
                     chosen.append([f"{m} ({w:.2f})" for m, w in zip(kept["member"],
-                                                                     kept["weight"])])
+                                                                     kept["weight"])]
+                                  + (["zero gate"] if getattr(model, "gate_", None) else [])
+                                  + ([f"threshold {model.threshold_:.2f}"]
+                                     if getattr(model, "threshold_", None) else []))
                     if isinstance(model, TransferRegressor) and name == "transfer default":
                         lo, hi = model.predict_interval(X.iloc[te], alpha=0.1).T
                         yt = y.iloc[te].to_numpy()

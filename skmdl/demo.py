@@ -55,7 +55,7 @@ def run(n_jobs: int | None = None, verbose: bool = True, n_rows: int | None = No
 
     from .descriptors import CompositionFeaturizer
     from .transfer import TransferRegressor
-    from .transfer.estimators import default_regression_head
+    from .transfer.base import default_head
 
     t0 = time.perf_counter()
     X, y = load_sample("matbench_expt_gap_1000")
@@ -65,7 +65,7 @@ def run(n_jobs: int | None = None, verbose: bool = True, n_rows: int | None = No
     order = np.random.default_rng(0).permutation(len(y))
     test, train = order[: len(y) // 5], order[len(y) // 5:]
     direct = make_pipeline(CompositionFeaturizer(stoichiometry=True, element_fractions=True),
-                           default_regression_head(0)).fit(X[train], y[train])
+                           default_head("regression", 0)).fit(X[train], y[train])
     transfer = TransferRegressor(quantity="band gap", n_jobs=n_jobs, random_state=0)
     transfer.fit(X[train], y[train])
     maes = {name: float(np.abs(model.predict(X[test]) - y[test]).mean())

@@ -31,7 +31,7 @@ from .combine import combine_weights
 from .featurizer import SourceModels, as_layers, resolve_library
 from .members import affine_offset, fit_member, member_predict, out_of_fold
 
-__all__ = ["TransferBase"]
+__all__ = ["TransferBase", "auto_descriptors", "default_head", "member_spec", "with_offset"]
 
 
 def _fit_one(head, D, y, offset, s):
@@ -223,14 +223,29 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         -------
         self
         """
+        import time
+
         y = self._validate_target(X, y)
         seed = self._seed()
+        clock, profile = time.perf_counter(), {}
+
+        def step(name):
+            nonlocal clock
+            now = time.perf_counter()
+            profile[name] = now - clock
+            clock = now
+
         with one_thread():
             F = self._load(X, y)
+            step("load and featurize")
             self.screening_ = self._screen(F, y, seed)
+            step("screen")
             members = self._candidate_members(F, y)
             weights = self._weigh(F, y, members, seed)
+            step("members out of fold")
             self._refit(F, y, members, weights)
+            step("refit")
+        self.fit_profile_ = profile
         return self
 
     def _load(self, X, y):
@@ -353,18 +368,42 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         self.source_models_ = self.source_models_.subset(used, specs=[self.descriptor_spec_])
 
     # ---------------------------------------------------------------- predict
-    def _member_outputs(self, X, method="predict", spread=False):
-        """Per kept member: its prediction (and forest spread) on ``X``."""
+    def _member_outputs(self, X, method="predict", spread=False, F=None):
+        """Per kept member: its prediction (and forest spread) on ``X`` (or on its
+        raw features ``F``)."""
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "estimators_")
         with one_thread():
-            F = self._raw_features(X)
+            F = self._raw_features(X) if F is None else F
             cache, out = {}, []
             for est, member in zip(self.estimators_, self.kept_members_):
                 D, s = self._design(F, member, cache)
                 out.append(member_predict(est, D, method, tuple(member["offset"]), s, spread))
         return out
+
+
+def default_head(task, random_state):
+    """The default head of every member: extra trees, 100 trees, ``max_features=0.3``.
+
+    Parameters
+    ----------
+    task : {"regression", "classification"}
+    random_state : int or None
+
+    Returns
+    -------
+    ExtraTreesRegressor or ExtraTreesClassifier
+
+    Examples
+    --------
+    >>> default_head("classification", 0).n_estimators
+    100
+    """
+    from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
+
+    cls = ExtraTreesClassifier if task == "classification" else ExtraTreesRegressor
+    return cls(n_estimators=100, max_features=0.3, random_state=random_state, n_jobs=1)
 
 
 def auto_descriptors(spec):

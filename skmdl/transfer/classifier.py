@@ -9,27 +9,10 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from numbers import Real
 
-from .base import TransferBase
+from .base import TransferBase, default_head
 from .combine import best_threshold, log_loss_of, mixture
 from .estimators import check_target
 from .screening import logistic_cv_log_loss
-
-
-def default_classification_head(random_state):
-    """The default head: ``ExtraTreesClassifier(n_estimators=100, max_features=0.3)``.
-
-    Parameters
-    ----------
-    random_state : int or None
-
-    Returns
-    -------
-    ExtraTreesClassifier
-    """
-    from sklearn.ensemble import ExtraTreesClassifier
-
-    return ExtraTreesClassifier(n_estimators=100, max_features=0.3, random_state=random_state,
-                                n_jobs=1)
 
 
 class TransferClassifier(ClassifierMixin, TransferBase):
@@ -65,7 +48,7 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
     threshold_ : float or None
         The decision threshold (None for more than two classes).
     sources_, screening_, members_, kept_members_, weights_, estimators_, oof_, \
-source_models_, layers_, descriptors_, descriptor_spec_
+source_models_, layers_, descriptors_, descriptor_spec_, fit_profile_
         As in :class:`TransferRegressor` (``screening_`` has ``cv_log_loss``,
         ``members_`` ``oof_log_loss``).
 
@@ -132,7 +115,7 @@ source_models_, layers_, descriptors_, descriptor_spec_
 
     @staticmethod
     def _default_head(seed):
-        return default_classification_head(seed)
+        return default_head("classification", seed)
 
     def _after_weigh(self, F, y, members, weights, cache, seed):
         self.threshold_ = None

@@ -31,7 +31,7 @@ from sklearn.base import RegressorMixin
 from sklearn.model_selection import KFold
 from sklearn.utils._param_validation import StrOptions
 
-from .base import TransferBase, member_spec, with_offset
+from .base import TransferBase, default_head, member_spec, with_offset
 from .combine import mae_loss, mixture
 from .conformal import scaled_interval
 from .gate import ZeroGate
@@ -54,23 +54,6 @@ def check_regression_target(X, y):
     if not np.isfinite(y).all():
         raise ValueError("y contains NaN or infinite values")
     return y
-
-
-def default_regression_head(random_state):
-    """The default head: ``ExtraTreesRegressor(n_estimators=100, max_features=0.3)``.
-
-    Parameters
-    ----------
-    random_state : int or None
-
-    Returns
-    -------
-    ExtraTreesRegressor
-    """
-    from sklearn.ensemble import ExtraTreesRegressor
-
-    return ExtraTreesRegressor(n_estimators=100, max_features=0.3, random_state=random_state,
-                               n_jobs=1)
 
 
 class TransferRegressor(RegressorMixin, TransferBase):
@@ -182,6 +165,9 @@ class TransferRegressor(RegressorMixin, TransferBase):
     sd_floor_ : float or None
         Lower bound of the spread in the interval half-widths: a tenth of the
         median out-of-fold spread; ``None`` without calibration.
+    fit_profile_ : dict
+        Seconds ``fit`` spent per step (load and featurize, screen, members
+        out of fold, refit).
 
     See Also
     --------
@@ -245,7 +231,7 @@ class TransferRegressor(RegressorMixin, TransferBase):
 
     @staticmethod
     def _default_head(seed):
-        return default_regression_head(seed)
+        return default_head("regression", seed)
 
     def _validate_target(self, X, y):
         return check_regression_target(X, y)
@@ -309,12 +295,12 @@ class TransferRegressor(RegressorMixin, TransferBase):
         mean : ndarray of shape (n_samples,)
         std : ndarray of shape (n_samples,), only with ``return_std=True``
         """
-        outs = self._member_outputs(X, spread=return_std)
+        F = self._raw_features(X) if getattr(self, "gate_", None) is not None else None
+        outs = self._member_outputs(X, spread=return_std, F=F)
         P = np.column_stack([m for m, _ in outs])
         mean = P @ self.weights_
         if self.gate_ is not None:
-            D, _ = self._design(self._raw_features(X),
-                                member_spec("gate", "stack", uses=self.sources_), {})
+            D, _ = self._design(F, member_spec("gate", "stack", uses=self.sources_), {})
             mean = np.where(self.gate_.is_zero(D), 0.0, mean)
         if return_std:
             S = np.column_stack([s for _, s in outs])
