@@ -131,8 +131,13 @@ class ZeroGate(BaseEstimator):
         return out
 
     @staticmethod
-    def choose_threshold(p_zero, y, pred, grid=np.linspace(0.2, 0.8, 13)):
+    def choose_threshold(p_zero, y, pred, grid=np.linspace(0.2, 0.8, 13), margin=1.0):
         """The threshold on ``p_zero`` that lowers the MAE of ``pred`` most, or None.
+
+        The same one-standard-error rule as the members'
+        (:func:`~skmdl.transfer.combine.combine_weights`): the gate is kept only
+        when it lowers the MAE by at least ``margin`` standard errors of the
+        paired per-row difference of absolute errors.
 
         Parameters
         ----------
@@ -141,13 +146,16 @@ class ZeroGate(BaseEstimator):
         y, pred : ndarray
             Target and the regressor's out-of-fold predictions.
         grid : sequence of float
+        margin : float, default=1.0
 
         Returns
         -------
         float or None
-            None when no threshold lowers the MAE.
+            None when no threshold lowers the MAE by the margin.
         """
-        base = float(np.mean(np.abs(pred - y)))
-        maes = [float(np.mean(np.abs(np.where(p_zero > t, 0.0, pred) - y))) for t in grid]
-        k = int(np.argmin(maes))
-        return float(grid[k]) if maes[k] < base - 1e-12 else None
+        base = np.abs(pred - y)
+        errors = [np.abs(np.where(p_zero > t, 0.0, pred) - y) for t in grid]
+        k = int(np.argmin([e.mean() for e in errors]))
+        d = errors[k] - base
+        se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else 0.0
+        return float(grid[k]) if d.mean() + margin * se < -1e-12 else None
