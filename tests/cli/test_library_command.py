@@ -11,8 +11,11 @@ from skmdl.cli import main
 def test_library_info_prints_a_card(fitted, capsys):
     from skmdl.library import ModelLibrary
 
-    model_id = ModelLibrary(str(fitted)).search()["id"].iloc[0]
-    assert main(["library", "info", "--library", str(fitted), model_id]) == 0
+    # the model folder holds only the networks its kept members use (maybe none: direct)
+    ids = ModelLibrary(str(fitted)).search()["id"].tolist()
+    library = str(fitted) if ids else str(ModelLibrary.default().root)
+    model_id = (ids or ModelLibrary.default().search()["id"].tolist())[0]
+    assert main(["library", "info", "--library", library, model_id]) == 0
     assert json.loads(capsys.readouterr().out)["id"] == model_id
 
 
