@@ -37,6 +37,9 @@ def add_fit_arguments(p) -> None:
     p.add_argument("--n-sources", type=int, default=5,
                    help="best screened source models shortlisted, one candidate member each; "
                    "inner CV keeps the members no worse than the direct model (default: 5)")
+    p.add_argument("--combine", choices=["greedy", "best", "mean"],
+                   help="how members are weighed: greedy (default: ensemble selection over "
+                   "members no worse than direct), best (one member), mean (all equally)")
     p.add_argument("--quantity", help="physical quantity of the target (e.g. 'band gap'): "
                    "sources predicting it give multi-fidelity members (regression)")
     p.add_argument("--mode", default="frozen", choices=["frozen", "finetune"],
@@ -176,6 +179,8 @@ def make_estimator(args):
                   n_sources=args.n_sources, kind=args.kind,
                   exclude_tasks=list(args.exclude_tasks), n_jobs=args.n_jobs,
                   random_state=args.random_state)
+    if args.combine:
+        params["combine"] = args.combine
     if args.task == "classification":
         return TransferClassifier(**params)
     if args.quantity:
@@ -232,7 +237,7 @@ def _model_card(model, y, metrics, args) -> dict:
                       "best": json.loads(screening.to_json(orient="records"))},
         "metrics": metrics,
         "parameters": {"n_sources": args.n_sources, "mode": args.mode,
-                       "quantity": args.quantity,
+                       "quantity": args.quantity, "combine": args.combine,
                        "random_state": args.random_state, "max_epochs": args.max_epochs,
                        "exclude_tasks": list(args.exclude_tasks),
                        "estimator": type(model).__name__,

@@ -21,7 +21,8 @@ def _predict(model, table, out, *args):
 
 def test_cli_model_is_the_api_default(steels, fitted, fit_sources, tmp_path):
     path, X, y = steels
-    api = TransferRegressor(sources=fit_sources, n_sources=2, random_state=0).fit(X, y)
+    api = TransferRegressor(sources=fit_sources, n_sources=2, combine="mean",
+                            random_state=0).fit(X, y)
     loaded = load_model(fitted)
     assert loaded.get_params(deep=False) == {**api.get_params(deep=False),
                                              "exclude_tasks": []}

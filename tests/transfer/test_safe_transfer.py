@@ -27,9 +27,13 @@ def other_fidelity():
     return pd.Series(X), 1.5 * y + 0.7 + np.random.default_rng(1).normal(0, 0.02, 160)
 
 
+def _loss_column(model):
+    return next(c for c in model.members_.columns if c.startswith("oof_"))
+
+
 def _direct_loss(model):
     m = model.members_
-    return float(m.loc[m["member"] == "direct", f"oof_{model._loss_name}"].iloc[0])
+    return float(m.loc[m["member"] == "direct", _loss_column(model)].iloc[0])
 
 
 @pytest.mark.parametrize("combine", ["greedy", "best"])
