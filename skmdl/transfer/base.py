@@ -41,8 +41,8 @@ def _fit_one(head, D, y, offset, s):
 class TransferBase(MaterialsInputMixin, BaseEstimator):
     """Shared machinery of :class:`TransferRegressor` and :class:`TransferClassifier`.
 
-    Subclasses define ``_screen_column``, ``_screen_loss``, ``_cv``,
-    ``_default_head``, ``_oof_method``, ``_loss`` and ``_after_weigh``.
+    Subclasses define ``_task``, ``_screen_column``, ``_screen_loss``, ``_cv``,
+    ``_oof_method``, ``_loss``, ``_loss_name`` and ``_after_weigh``.
 
     Parameters
     ----------
@@ -301,6 +301,9 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
     def _fidelity_members(self, F, y, fidelity):
         """Hook: multi-fidelity members (regression only)."""
         return []
+
+    def _default_head(self, seed):
+        return default_head(self._task, seed)
 
     def _member_head(self, member, seed):
         if member["kind"] == "finetune":

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from numbers import Real
 
-from .base import TransferBase, default_head
+from .base import TransferBase
 from .combine import best_threshold, log_loss_of, mixture
 from .estimators import check_target
 from .screening import logistic_cv_log_loss
@@ -77,6 +77,9 @@ source_models_, layers_, descriptors_, descriptor_spec_, fit_profile_
     _screen_column = "cv_log_loss"
     _loss_name = "log_loss"
     _oof_method = "predict_proba"
+    _task = "classification"
+    _screen_loss = staticmethod(logistic_cv_log_loss)
+    _loss = staticmethod(log_loss_of)
 
     def __init__(self, sources="auto", library=None, n_sources=5, layers=(-1,), head=None,
                  descriptors="auto", kind="inorganic", exclude_tasks=(),
@@ -104,18 +107,6 @@ source_models_, layers_, descriptors_, descriptor_spec_, fit_profile_
     def _cv(self, n_splits, y, seed):
         smallest = int(np.bincount(y).min())
         return StratifiedKFold(max(2, min(n_splits, smallest)), shuffle=True, random_state=seed)
-
-    @staticmethod
-    def _screen_loss(H, y, cv):
-        return logistic_cv_log_loss(H, y, cv)
-
-    @staticmethod
-    def _loss(y, proba):
-        return log_loss_of(y, proba)
-
-    @staticmethod
-    def _default_head(seed):
-        return default_head("classification", seed)
 
     def _after_weigh(self, F, y, members, weights, cache, seed):
         self.threshold_ = None

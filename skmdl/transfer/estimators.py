@@ -31,7 +31,7 @@ from sklearn.base import RegressorMixin
 from sklearn.model_selection import KFold
 from sklearn.utils._param_validation import StrOptions
 
-from .base import TransferBase, default_head, member_spec, with_offset
+from .base import TransferBase, member_spec, with_offset
 from .combine import mae_loss, mixture
 from .conformal import scaled_interval
 from .gate import ZeroGate
@@ -200,6 +200,9 @@ class TransferRegressor(RegressorMixin, TransferBase):
     _screen_column = "cv_mae"
     _loss_name = "mae"
     _oof_method = "predict"
+    _task = "regression"
+    _screen_loss = staticmethod(ridge_cv_mae)
+    _loss = staticmethod(mae_loss)
 
     def __init__(self, sources="auto", library=None, n_sources=5, layers=(-1,), head=None,
                  descriptors="auto", kind="inorganic", exclude_tasks=(),
@@ -220,18 +223,6 @@ class TransferRegressor(RegressorMixin, TransferBase):
 
     def _cv(self, n_splits, y, seed):
         return KFold(min(n_splits, len(y)), shuffle=True, random_state=seed)
-
-    @staticmethod
-    def _screen_loss(H, y, cv):
-        return ridge_cv_mae(H, y, cv)
-
-    @staticmethod
-    def _loss(y, pred):
-        return mae_loss(y, pred)
-
-    @staticmethod
-    def _default_head(seed):
-        return default_head("regression", seed)
 
     def _validate_target(self, X, y):
         return check_regression_target(X, y)
