@@ -5,8 +5,9 @@
 On each of matbench_steels' 5 official folds:
 
 * API: ``TransferRegressor(random_state=0)`` (the defaults: every inorganic
-  source a candidate, 5 kept, ExtraTrees head on [source descriptors, last
-  hidden layer]) fitted on the training fold, MAE on the test fold;
+  source a candidate, 5 shortlisted, the direct model, one ExtraTrees member per
+  shortlisted source and the stack weighed by inner CV) fitted on the training
+  fold, MAE on the test fold;
 * CLI: the training fold written as a CSV, ``skmdl fit`` on it (``--cv 0``:
   the card's own cross-validation does not change the model), ``skmdl
   predict`` on the test fold's CSV, MAE of the predicted column.
