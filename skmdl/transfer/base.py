@@ -31,7 +31,8 @@ from .combine import combine_weights
 from .featurizer import SourceModels, as_layers, resolve_library
 from .members import affine_offset, fit_member, member_predict, out_of_fold
 
-__all__ = ["TransferBase", "auto_descriptors", "default_head", "member_spec", "with_offset"]
+__all__ = ["TransferBase", "auto_descriptors", "default_head", "member_spec", "named_head",
+           "with_offset"]
 
 
 def _fit_one(head, D, y, offset, s):
@@ -311,6 +312,8 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
 
             return SourceFineTuner(module=self.source_models_.modules[member["source"]],
                                    random_state=seed, **(self.finetune_params or {}))
+        if isinstance(self.head, str):
+            return named_head(self.head, seed)
         if self.head is not None and getattr(self, "mode", "frozen") == "frozen":
             return self.head
         return self._default_head(seed)
@@ -407,6 +410,46 @@ def default_head(task, random_state):
 
     cls = ExtraTreesClassifier if task == "classification" else ExtraTreesRegressor
     return cls(n_estimators=100, max_features=0.3, random_state=random_state, n_jobs=1)
+
+
+def named_head(name, random_state=None):
+    """A small-data regression head by name: ``"kernel_ridge"`` or ``"gp"``.
+
+    ``"kernel_ridge"``: standardized features, RBF kernel ridge with ``alpha``
+    and ``gamma`` chosen by 3-fold grid search inside each fit.
+    ``"gp"``: standardized features, a Gaussian process with an RBF kernel
+    plus white noise, hyperparameters by marginal likelihood, normalized target.
+
+    Parameters
+    ----------
+    name : {"kernel_ridge", "gp"}
+    random_state : int or None
+
+    Returns
+    -------
+    Pipeline
+
+    Examples
+    --------
+    >>> named_head("gp").steps[-1][0]
+    'gaussianprocessregressor'
+    """
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if name == "kernel_ridge":
+        from sklearn.kernel_ridge import KernelRidge
+        from sklearn.model_selection import GridSearchCV
+
+        grid = {"alpha": np.logspace(-3, 1, 5), "gamma": np.logspace(-4, -1, 4)}
+        return make_pipeline(StandardScaler(), GridSearchCV(
+            KernelRidge(kernel="rbf"), grid, cv=3, scoring="neg_mean_absolute_error"))
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+
+    kernel = ConstantKernel() * RBF(length_scale=10.0) + WhiteKernel()
+    return make_pipeline(StandardScaler(), GaussianProcessRegressor(
+        kernel, normalize_y=True, random_state=random_state))
 
 
 def auto_descriptors(spec):

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.model_selection import KFold
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import HasMethods, StrOptions
 
 from .base import TransferBase, member_spec, with_offset
 from .combine import mae_loss, mixture
@@ -72,9 +72,11 @@ class TransferRegressor(RegressorMixin, TransferBase):
     layers : int, "output" or sequence of them, default=(-1,)
         Hidden layers used as features; ``"output"`` adds the source model's
         prediction of its own property (see :class:`PretrainedFeaturizer`).
-    head : regressor, default=None
+    head : regressor, "kernel_ridge" or "gp", default=None
         The estimator of every member. ``None``:
-        ``ExtraTreesRegressor(n_estimators=100, max_features=0.3)``.
+        ``ExtraTreesRegressor(n_estimators=100, max_features=0.3)``;
+        ``"kernel_ridge"`` / ``"gp"``: small-data heads on standardized
+        features (:func:`~skmdl.transfer.base.named_head`).
     descriptors : "auto", "source", "none" or transformer, default="auto"
         Raw descriptors kept beside the transferred features (and the direct
         model's input): ``"auto"``: the composition sources' descriptors plus
@@ -191,6 +193,7 @@ class TransferRegressor(RegressorMixin, TransferBase):
 
     _parameter_constraints = {
         **TransferBase._parameter_constraints,
+        "head": [None, StrOptions({"kernel_ridge", "gp"}), HasMethods(["fit", "predict"])],
         "quantity": [None, str],
         "fidelity": [StrOptions({"auto", "delta", "affine", "none"})],
         "gate": [StrOptions({"auto"}), "boolean"],

@@ -125,3 +125,17 @@ def test_grid_search_cross_validate_and_pickle(tiny_library, noise_target):
     fitted = clone(base).fit(X, y)
     again = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(again.predict(X[:10]), fitted.predict(X[:10]))
+
+
+@pytest.mark.parametrize("head", ["kernel_ridge", "gp"])
+def test_kernel_heads_for_small_data(tiny_library, other_fidelity, head):
+    X, y = other_fidelity
+    model = TransferRegressor(library=str(tiny_library), n_sources=1, head=head,
+                              random_state=0).fit(X[:60], y[:60])
+    step = model.estimators_[0].steps[-1][1]
+    assert type(step).__name__ == ("GridSearchCV" if head == "kernel_ridge"
+                                   else "GaussianProcessRegressor")
+    mae = float(np.abs(model.predict(X[60:]) - y[60:]).mean())
+    assert mae < np.abs(y[60:] - y[:60].mean()).mean()  # better than the mean
+    lo, hi = model.predict_interval(X[60:], 0.1).T
+    assert (lo <= hi).all()
