@@ -35,10 +35,6 @@ __all__ = ["TransferBase", "auto_descriptors", "default_head", "member_spec", "n
            "with_offset"]
 
 
-def _fit_one(head, D, y, offset, s):
-    return fit_member(head, D, y, offset, s)
-
-
 class TransferBase(MaterialsInputMixin, BaseEstimator):
     """Shared machinery of :class:`TransferRegressor` and :class:`TransferClassifier`.
 
@@ -242,9 +238,9 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
             self.screening_ = self._screen(F, y, seed)
             step("screen")
             members = self._candidate_members(F, y)
-            weights = self._weigh(F, y, members, seed)
+            weights, designs, heads = self._weigh(F, y, members, seed)
             step("members out of fold")
-            self._refit(F, y, members, weights)
+            self._refit(y, members, weights, designs, heads)
             step("refit")
         self.fit_profile_ = profile
         return self
@@ -254,7 +250,6 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         ids = self.candidate_sources(lib)
         self.layers_ = as_layers(self.layers)
         self.source_models_ = SourceModels(lib, ids, n_jobs=None)
-        self.descriptor_spec_ = self.source_models_.spec_of[ids[0]]
         self.descriptors_ = None
         if not isinstance(self.descriptors, str):
             self.descriptors_ = clone(self.descriptors).fit(X, y)
@@ -319,7 +314,11 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         return self._default_head(seed)
 
     def _weigh(self, F, y, members, seed):
-        """Out-of-fold predictions of every member -> weights (and member table)."""
+        """Out-of-fold predictions of every member -> weights (and member table).
+
+        Returns the weights and, for :meth:`_refit`, every member's
+        ``(design, source output)`` and unfitted head.
+        """
         import pandas as pd
 
         cache = {}
@@ -344,10 +343,9 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
             "source": [m["source"] for m in members], f"oof_{self._loss_name}": losses,
             "eligible": eligible, "weight": weights,
         })
-        self.members_["note"] = [_note(m, ok, w, members) for m, ok, w in
-                                 zip(members, eligible, weights)]
+        self.members_["note"] = [_note(ok, w) for ok, w in zip(eligible, weights)]
         self._after_weigh(F, y, members, weights, cache, seed)
-        return weights
+        return weights, designs, heads
 
     def _after_weigh(self, F, y, members, weights, cache, seed):
         """Hook: interval calibration, thresholds, gates."""
@@ -356,18 +354,18 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         """Hook: sources a fitted gate needs besides the kept members'."""
         return []
 
-    def _refit(self, F, y, members, weights):
+    def _refit(self, y, members, weights, designs, heads):
+        """Fit the members with non-zero weight on all rows (their designs and heads
+        are those :meth:`_weigh` built); drop the source networks nothing uses."""
         from sklearn.utils.parallel import Parallel, delayed
 
         keep = [k for k, w in enumerate(weights) if w > 0]
         self.kept_members_ = [members[k] for k in keep]
         self.weights_ = np.asarray([weights[k] for k in keep])
-        seed = self._seed()
-        cache = {}
-        jobs = [(self._member_head(members[k], seed), *self._design(F, members[k], cache),
-                 tuple(members[k]["offset"])) for k in keep]
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_one)(head, D, y, offset, s) for head, D, s, offset in jobs)
+            delayed(fit_member)(heads[k], designs[k][0], y, tuple(members[k]["offset"]),
+                                designs[k][1])
+            for k in keep)
         needed = set(self._gate_sources())
         used = [i for i in self.sources_ if i in needed or any(
             i == m["source"] or i in m["uses"] for m in self.kept_members_)]
@@ -503,7 +501,7 @@ def member_spec(name, kind, source=None, uses=(), offset=()):
             "offset": list(offset)}
 
 
-def _note(member, eligible, weight, members):
+def _note(eligible, weight):
     if weight > 0:
         return "kept"
     if not eligible:

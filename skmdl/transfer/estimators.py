@@ -32,6 +32,7 @@ from sklearn.model_selection import KFold
 from sklearn.utils._param_validation import HasMethods, StrOptions
 
 from .base import TransferBase, member_spec, with_offset
+from .members import affine_offset
 from .combine import mae_loss, mixture
 from .conformal import scaled_interval
 from .gate import ZeroGate
@@ -237,8 +238,8 @@ class TransferRegressor(RegressorMixin, TransferBase):
             return []
         cache = {}
         S = self._outputs(F, fidelity, cache)
-        fits = [mae_loss(y, np.polyval(np.polyfit(S[:, k], y, 1), S[:, k]))
-                if np.ptp(S[:, k]) > 0 else np.inf for k in range(S.shape[1])]
+        fits = [mae_loss(y, np.polyval(affine_offset(s, y), s)) if np.ptp(s) > 0 else np.inf
+                for s in S.T]
         base = fidelity[int(np.argmin(fits))]
         kinds = ["delta", "affine"] if self.fidelity == "auto" else [self.fidelity]
         return [with_offset(member_spec(f"{kind}:{base}", kind, base, uses=fidelity), cache[base], y)
@@ -254,7 +255,7 @@ class TransferRegressor(RegressorMixin, TransferBase):
         sd = _mixture_sd(self.oof_, self.oof_spread_, weights, mu)
         if self._try_gate(y):
             gate = ZeroGate(random_state=seed)
-            D, _ = self._design(F, member_spec("gate", "stack", uses=self.sources_), cache)
+            D = self._gate_design(F, cache)
             p_zero = gate.out_of_fold(D, y, self._cv(self.calibration_cv, y, seed))
             t = gate.choose_threshold(p_zero, y, mu)
             if t is not None:
@@ -262,6 +263,10 @@ class TransferRegressor(RegressorMixin, TransferBase):
                 mu = np.where(p_zero > t, 0.0, mu)
         self.sd_floor_ = max(float(np.median(sd)) * 0.1, 1e-12)
         self.calibration_scores_ = np.abs(y - mu) / np.maximum(sd, self.sd_floor_)
+
+    def _gate_design(self, F, cache):
+        """The gate's input: [descriptors, every shortlisted source's prediction]."""
+        return self._design(F, member_spec("gate", "stack", uses=self.sources_), cache)[0]
 
     def _gate_sources(self):
         return self.sources_ if self.gate_ is not None else []
@@ -292,13 +297,13 @@ class TransferRegressor(RegressorMixin, TransferBase):
         F = self._raw_features(X) if getattr(self, "gate_", None) is not None else None
         outs = self._member_outputs(X, spread=return_std, F=F)
         P = np.column_stack([m for m, _ in outs])
-        mean = P @ self.weights_
+        mixed = P @ self.weights_
+        mean = mixed
         if self.gate_ is not None:
-            D, _ = self._design(F, member_spec("gate", "stack", uses=self.sources_), {})
-            mean = np.where(self.gate_.is_zero(D), 0.0, mean)
+            mean = np.where(self.gate_.is_zero(self._gate_design(F, {})), 0.0, mixed)
         if return_std:
             S = np.column_stack([s for _, s in outs])
-            return mean, _mixture_sd(P, S, self.weights_, P @ self.weights_)
+            return mean, _mixture_sd(P, S, self.weights_, mixed)
         return mean
 
     def predict_interval(self, X, alpha=0.1):
