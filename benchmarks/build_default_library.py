@@ -14,7 +14,7 @@ from pathlib import Path
 
 from skmdl.library import ModelLibrary
 from skmdl.library.library import default_library_path
-from skmdl.library.recipes import DEFAULT_CONFIG, DEFAULT_SOURCES, build_default
+from skmdl.library.recipes import PRESETS, build_default, preset_sources
 
 from _results import write_result  # benchmarks/_results.py
 
@@ -29,7 +29,7 @@ def source_table(df, sources, with_kind=False) -> list:
                                     "MAE mean", "MAE best", "R² mean", "R² best"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for s in sources:
-        g = df[df.task == s.task]
+        g = df[df.property == s.property]
         if g.empty:
             continue
         kind = f"{s.kind} | " if with_kind else ""
@@ -43,15 +43,18 @@ def source_table(df, sources, with_kind=False) -> list:
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", default=str(default_library_path()))
-    ap.add_argument("--n-models", type=int, default=5)
+    ap.add_argument("--n-models", type=int, default=None,
+                    help="models per source (default: the preset's)")
+    ap.add_argument("--preset", default="default", choices=sorted(PRESETS))
     ap.add_argument("--n-jobs", type=int, default=1)
     args = ap.parse_args()
     t0 = time.perf_counter()
-    result = build_default(args.out, n_models=args.n_models, n_jobs=args.n_jobs)
+    result = build_default(args.out, n_models=args.n_models, n_jobs=args.n_jobs,
+                           preset=args.preset)
     dt = time.perf_counter() - t0
     lib = ModelLibrary(args.out)
     df = lib.search()
-    lines = source_table(df, DEFAULT_SOURCES)
+    lines = source_table(df, preset_sources(args.preset))
     size = sum(p.stat().st_size for p in Path(args.out).rglob("*") if p.is_file())
     lines.append("")
     lines.append(f"{len(df)} models, {df.property.nunique()} source properties, "
@@ -60,10 +63,13 @@ def main():
     if n_new:
         lines.append(f"this run trained {n_new} models in {dt / 60:.1f} min on "
                      f"{os.cpu_count()} cores with n_jobs={args.n_jobs} "
-                     f"({3600 * n_new / dt:.0f} models/hour; config: {DEFAULT_CONFIG})")
+                     f"({3600 * n_new / dt:.0f} models/hour)")
+    for sources, config, n in PRESETS[args.preset]:
+        lines.append(f"- {len(sources)} sources x {n} models: {config}")
     text = "\n".join(lines)
     print(text)
-    write_result("default_library.md", text)
+    write_result("default_library.md" if args.preset == "default"
+                 else f"{args.preset}_library.md", text)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,10 @@ def add_arguments(lib) -> None:
                    help="material kind of the model's inputs")
     q.add_argument("--descriptor", help="exact descriptor name, e.g. composition:magpie:all")
     q.add_argument("--task", help="exact training data set")
+    q.add_argument("--quantity", help="physical quantity, e.g. 'band gap'")
+    q.add_argument("--fidelity", help="how the values were obtained, e.g. 'DFT-PBE(+U), OQMD'")
+    q.add_argument("--max-elements", type=int,
+                   help="only models trained on compositions of at most this many elements")
     q.add_argument("--min-r2", type=float, help="held-out R2 at least this")
     q.add_argument("--text", help="substring of id, property, task or descriptor")
     q = sub("info", "print a model's card (JSON)")
@@ -43,8 +47,14 @@ def add_arguments(lib) -> None:
     q = sub("build", "train source models into a library folder (needs SKMDL_DATA; resumable)",
             library=False)
     q.add_argument("--out", required=True, help="library folder to create or complete")
-    q.add_argument("--tasks", nargs="*", help="source tasks (default: the default recipe's)")
-    q.add_argument("--n-models", type=int, default=5, help="models per task (default: 5)")
+    q.add_argument("--preset", default="default", choices=["default", "extended", "strong"],
+                   help="recipe: default = the embedded library's sources (5 models each); "
+                        "extended = 50 models per composition property; strong = full-data "
+                        "networks of the OQMD tasks")
+    q.add_argument("--tasks", nargs="*",
+                   help="source id prefixes to build (default: all of the preset's)")
+    q.add_argument("--n-models", type=int, default=None,
+                   help="models per source (default: the preset's)")
     q.add_argument("--n-jobs", type=int, default=1, help="parallel trainings (default: 1)")
     q.add_argument("--dask-scheduler", help="address of a dask.distributed scheduler")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -74,7 +84,8 @@ def run_list(args) -> int:
 def run_search(args) -> int:
     df = _library(args).search(property=args.property, kind=args.kind,
                                descriptor=args.descriptor, task=args.task,
-                               min_r2=args.min_r2, text=args.text)
+                               min_r2=args.min_r2, text=args.text, quantity=args.quantity,
+                               fidelity=args.fidelity, max_elements=args.max_elements)
     _print_table(df, _LIST_COLUMNS)
     return 0
 
@@ -101,21 +112,23 @@ def run_verify(args) -> int:
 
 
 def run_build(args) -> int:
-    from ..library.recipes import DEFAULT_SOURCES, build_default
+    from ..library.recipes import build_default, preset_sources
 
-    sources = DEFAULT_SOURCES
+    sources = None
     if args.tasks:
-        known = {s.task: s for s in DEFAULT_SOURCES}
+        known = {s.prefix for s in preset_sources(args.preset)}
         unknown = [t for t in args.tasks if t not in known]
         if unknown:
-            raise InputError(f"unknown source tasks {unknown}; known: {sorted(known)}")
-        sources = [known[t] for t in args.tasks]
+            raise InputError(f"unknown source tasks {unknown} for preset {args.preset!r}; "
+                             f"known: {sorted(known)}")
+        sources = list(args.tasks)
     client = None
     if args.dask_scheduler:
         distributed = import_optional("dask.distributed", "--dask-scheduler")
         client = distributed.Client(args.dask_scheduler)
     result = build_default(args.out, n_models=args.n_models, n_jobs=args.n_jobs,
-                           client=client, progress=not args.quiet, sources=sources)
+                           client=client, progress=not args.quiet, sources=sources,
+                           preset=args.preset)
     print(f"trained {len(result['trained'])} models, skipped {len(result['skipped'])} "
           f"already present, in {result['seconds']:.0f} s -> {args.out}")
     return 0

@@ -36,7 +36,9 @@ import numpy as np
 
 from .. import __version__
 from ..utils.optional import import_optional
-from .artifact import ACTIVATIONS, CARD, WEIGHTS, MLP, descriptor_spec, write_artifact
+from ..utils.atomic import write_text
+from .artifact import (ACTIVATIONS, CARD, WEIGHTS, MLP, descriptor_spec, json_default, read_card,
+                       write_artifact)
 from .batched import signature, train_mlp_group
 from .library import INDEX, index_entry, write_index
 from .tasks import SourceTask, prepare_task
@@ -159,6 +161,24 @@ class _Library:
     def write_index(self) -> None:
         write_index(self.root, list(self.entries.values()), self.name)
 
+    def refresh_metadata(self, model_ids, source) -> None:
+        """Bring the descriptive card fields of models already built up to date with ``source``.
+
+        Only :func:`source_metadata`'s fields (property, quantity, fidelity,
+        ...) are rewritten, never weights, training record or metrics; the
+        card is replaced atomically and its index row re-hashed.
+        """
+        meta = source_metadata(source)
+        for model_id in model_ids:
+            folder = self.models_dir / model_id
+            card = read_card(folder)
+            if all(card.get(k) == v for k, v in meta.items()):
+                continue
+            card.update(meta)
+            write_text(folder / CARD, json.dumps(card, indent=1, sort_keys=True,
+                                                 default=json_default))
+            self.entries[model_id] = index_entry(self.root, f"models/{model_id}")
+
 
 def build(sources, out_dir, featurizer=None, n_models=5, seed=0, config=None, n_jobs=1,
           client=None, device="cpu", name="", data=None, progress=False, excluded=BENCHMARK_TARGETS,
@@ -232,18 +252,20 @@ def build(sources, out_dir, featurizer=None, n_models=5, seed=0, config=None, n_
     spec = dict(descriptor_spec(featurizer), name=descriptor_name(featurizer))
     jobs = {"config": config, "device": device, "n_jobs": n_jobs, "client": client,
             "batched": group_size > 1}
+    memo = {}  # features of the inputs seen by this build's featurizer
     with tqdm(total=len(sources) * n_models, desc="source models", unit="model",
               disable=not progress) as bar:
         for source in sources:
-            ids = [f"{source.task}-{k:03d}" for k in range(n_models)]
+            ids = [f"{source.prefix}-{k:03d}" for k in range(n_models)]
             todo = [k for k, i in enumerate(ids) if i not in library.present]
             library.skipped += [i for i in ids if i in library.present]
+            library.refresh_metadata([i for i in ids if i in library.present], source)
             bar.update(n_models - len(todo))
             if todo:
-                given = None if data is None else data.get(source.task)
+                given = None if data is None else data.get(source.prefix, data.get(source.task))
                 task_data, provenance = prepare_task(source, featurizer, seed, config,
-                                                     *(given or ()))
-                archs = {k: _group_architecture(seed, source.task, k, config, group_size)
+                                                     *(given or ()), memo=memo)
+                archs = {k: _group_architecture(seed, source.prefix, k, config, group_size)
                          for k in todo}
                 for k, (state, info) in _run_jobs(task_data, archs, **jobs):
                     card = _card(ids[k], source, spec, archs[k], info, provenance, seed, k,
@@ -344,13 +366,32 @@ def descriptor_name(featurizer) -> str:
     return type(featurizer).__name__
 
 
+def source_metadata(source) -> dict:
+    """The card fields that describe what a source predicts (from its :class:`SourceTask`).
+
+    ``max_elements`` and ``transform`` appear only when set.
+
+    Examples
+    --------
+    >>> meta = source_metadata(SourceTask("oqmd_formation_enthalpy", "formation enthalpy (OQMD)",
+    ...                                   "formation energy", "eV/atom", fidelity="DFT, OQMD",
+    ...                                   max_elements=3))
+    >>> meta["fidelity"], meta["max_elements"], "transform" in meta
+    ('DFT, OQMD', 3, False)
+    """
+    meta = {"property": source.property, "quantity": source.quantity, "unit": source.unit,
+            "kind": source.kind, "fidelity": source.fidelity, "license": source.source}
+    if source.max_elements is not None:
+        meta["max_elements"] = int(source.max_elements)
+    if source.transform is not None:
+        meta["transform"] = source.transform
+    return meta
+
+
 def _card(model_id, source, spec, arch, info, provenance, seed, k, config, excluded) -> dict:
     return {
         "id": model_id,
-        "property": source.property,
-        "quantity": source.quantity,
-        "unit": source.unit,
-        "kind": source.kind,
+        **source_metadata(source),
         "descriptor": spec,
         "architecture": {
             "type": "mlp",
@@ -383,7 +424,6 @@ def _card(model_id, source, spec, arch, info, provenance, seed, k, config, exclu
         "n_params": info["n_params"],
         "excluded_targets": list(excluded),
         "excluded_note": "benchmark transfer targets are never used as source data",
-        "license": source.source,
         "skmdl_version": __version__,
     }
 

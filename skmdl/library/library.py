@@ -41,8 +41,9 @@ INDEX_FORMAT = 1
 KINDS = ("inorganic", "structure", "molecule", "polymer")
 
 #: card fields copied into the index (and the columns of ``search``)
-SUMMARY_FIELDS = ("id", "property", "quantity", "unit", "kind", "task", "descriptor",
-                  "n_params", "n_train", "mae", "rmse", "r2", "n_test", "hidden", "activation")
+SUMMARY_FIELDS = ("id", "property", "quantity", "fidelity", "unit", "kind", "task", "descriptor",
+                  "n_params", "n_train", "mae", "rmse", "r2", "n_test", "hidden", "activation",
+                  "max_elements")
 
 
 def summarize(card: dict) -> dict:
@@ -60,6 +61,7 @@ def summarize(card: dict) -> dict:
         "id": card["id"],
         "property": card.get("property"),
         "quantity": card.get("quantity"),
+        "fidelity": card.get("fidelity"),
         "unit": card.get("unit"),
         "kind": card.get("kind"),
         "task": card.get("training", {}).get("dataset"),
@@ -72,6 +74,7 @@ def summarize(card: dict) -> dict:
         "n_test": metrics.get("n"),
         "hidden": arch.get("hidden"),
         "activation": arch.get("activation"),
+        "max_elements": card.get("max_elements"),
     }
 
 
@@ -251,16 +254,22 @@ class ModelLibrary:
         return e["quantity"] if "quantity" in e else self.card(model_id).get("quantity")
 
     def search(self, property=None, kind=None, descriptor=None, task=None, min_r2=None,
-               text=None, exclude_tasks=(), quantity=None, exclude_quantities=()) -> pd.DataFrame:
+               text=None, exclude_tasks=(), quantity=None, exclude_quantities=(), fidelity=None,
+               max_elements=None) -> pd.DataFrame:
         """Models matching every given criterion, as a DataFrame (one row per model).
 
         Parameters
         ----------
-        property, kind, descriptor, task, quantity : str or list of str, optional
+        property, kind, descriptor, task, quantity, fidelity : str or list of str, optional
             Exact matches (a list matches any of its values). ``kind`` is one
             of ``"inorganic"``, ``"structure"``, ``"molecule"``, ``"polymer"``;
             ``quantity`` is the physical quantity without provenance
-            (``"band gap"`` for ``property="band gap (OQMD)"``).
+            (``"band gap"`` for ``property="band gap (OQMD)"``), ``fidelity``
+            how it was obtained (``"DFT-PBE, OQMD"``, ``"experimental"``).
+        max_elements : int, optional
+            Only models whose card says they were trained on compositions of
+            at most this many elements (leak-free sources for a target of
+            more elements); models without the field never match.
         min_r2 : float, optional
             Held-out R² at least this.
         text : str, optional
@@ -291,9 +300,11 @@ class ModelLibrary:
                           columns=list(SUMMARY_FIELDS))
         keep = np.ones(len(df), dtype=bool)
         for col, value in (("property", property), ("kind", kind), ("descriptor", descriptor),
-                           ("task", task)):
+                           ("task", task), ("fidelity", fidelity)):
             if value is not None:
                 keep &= df[col].isin(_as_list(value)).to_numpy()
+        if max_elements is not None:
+            keep &= (pd.to_numeric(df["max_elements"], errors="coerce") <= max_elements).to_numpy()
         if min_r2 is not None:  # an R² the index does not record as a number never matches
             keep &= (pd.to_numeric(df["r2"], errors="coerce") >= min_r2).to_numpy()
         if text:

@@ -1,9 +1,21 @@
 """Recipes: the source tasks of skmdl's libraries and how their data are cleaned.
 
-``DEFAULT_SOURCES`` are the inorganic source properties of the embedded
-default library (``ModelLibrary.default()``), built from ``$SKMDL_DATA`` by
-``benchmarks/build_default_library.py``. The benchmark transfer targets
-(``builder.BENCHMARK_TARGETS``) are excluded.
+``PRESETS`` name the libraries ``skmdl library build --preset`` writes:
+
+* ``default``, the embedded library (``ModelLibrary.default()``, built by
+  ``benchmarks/build_default_library.py``): ``DEFAULT_SOURCES`` (OQMD,
+  AFLOW, Materials Project, matbench DFT properties) and
+  ``TRANSPORT_SOURCES`` (Ricci et al. electronic transport), 5 small
+  networks each on at most 20k rows, plus ``ALLOY_SOURCES`` (formation
+  enthalpies of compositions with at most three elements only, full data);
+* ``extended``, the same composition properties with 50 networks each (the
+  shotgun-depth library, kept outside the package);
+* ``strong``, full-data networks of the large OQMD tasks.
+
+Every source records the physical ``quantity`` it predicts and its
+``fidelity`` (how the values were obtained), so that transfer tells a
+same-quantity source at another fidelity from a related one. The benchmark
+transfer targets (``builder.BENCHMARK_TARGETS``) are never sources.
 
 Cleaning rule, applied by ``builder.prepare_task``: rows with a non-finite
 target or an unparsable formula are dropped, then rows outside the physical
@@ -20,47 +32,91 @@ _OQMD = "OQMD, Saal et al. JOM 65, 1501 (2013) (CC-BY 4.0), CrabNet benchmark sp
 _AFLOW = "AFLOW, Curtarolo et al. (CC-BY 4.0), CrabNet benchmark split"
 _CRIT = "Bartel et al. npj Comput. Mater. 6, 97 (2020), CrabNet benchmark split"
 
+_RICCI = ("Ricci et al. Sci. Data 4, 170085 (2017) (CC0), BoltzTraP on Materials Project "
+          "structures (CC-BY 4.0), via matminer")
+_PBE_MP = "DFT-PBE(+U), Materials Project"
+_PBE_OQMD = "DFT-PBE(+U), OQMD"
+_PBE_AFLOW = "DFT-PBE(+U), AFLOW"
+_BOLTZTRAP = ("DFT-PBE band structure + BoltzTraP, constant relaxation time 1e-15 s, "
+              "300 K, 1e18 cm^-3 carriers")
+
+
+def _source(task, prop, quantity, unit, fidelity, source, **kw):
+    return SourceTask(task, prop, quantity, unit, fidelity=fidelity, source=source, **kw)
+
+
 DEFAULT_SOURCES = [
-    SourceTask("oqmd_formation_enthalpy", "formation enthalpy (OQMD)", "formation energy",
-               "eV/atom", bounds=(-5.0, 5.0), source=_OQMD),
-    SourceTask("oqmd_energy_per_atom", "total energy (OQMD)", "total energy", "eV/atom",
-               bounds=(-15.0, 5.0), source=_OQMD),
-    SourceTask("oqmd_bandgap", "band gap (OQMD)", "band gap", "eV", bounds=(0.0, 20.0),
-               source=_OQMD),
-    SourceTask("oqmd_volume_per_atom", "volume per atom (OQMD)", "volume per atom",
-               "A^3/atom", bounds=(0.0, 150.0), source=_OQMD),
-    SourceTask("aflow_energy_atom", "total energy (AFLOW)", "total energy", "eV/atom",
-               bounds=(-15.0, 5.0), source=_AFLOW),
-    SourceTask("aflow_egap", "band gap (AFLOW)", "band gap", "eV", bounds=(0.0, 20.0),
-               source=_AFLOW),
-    SourceTask("aflow_ael_bulk_modulus_vrh", "bulk modulus VRH (AFLOW AEL)", "bulk modulus",
-               "GPa", bounds=(0.0, 1000.0), source=_AFLOW),
-    SourceTask("aflow_ael_shear_modulus_vrh", "shear modulus VRH (AFLOW AEL)", "shear modulus",
-               "GPa", bounds=(0.0, 1000.0), source=_AFLOW),
-    SourceTask("mp_bulk_modulus", "bulk modulus (MP)", "bulk modulus", "GPa",
-               bounds=(0.0, 1000.0), source=_MP),
-    SourceTask("mp_shear_modulus", "shear modulus (MP)", "shear modulus", "GPa",
-               bounds=(0.0, 1000.0), source=_MP),
-    SourceTask("mp_e_hull", "energy above hull (MP)", "energy above hull", "eV/atom",
-               bounds=(0.0, 10.0), source=_MP),
-    SourceTask("mp_mu_b", "magnetic moment (MP)", "magnetic moment", "mu_B/cell",
-               bounds=(-300.0, 300.0), source=_MP),
-    SourceTask("critexam_ef", "formation enthalpy (Bartel, MP)", "formation energy", "eV/atom",
-               bounds=(-5.0, 5.0), source=_CRIT),
-    SourceTask("critexam_ed", "decomposition enthalpy (Bartel, MP)", "decomposition enthalpy",
-               "eV/atom", bounds=(-5.0, 5.0), source=_CRIT),
-    SourceTask("matbench_mp_e_form", "formation energy (matbench_mp_e_form)",
-               "formation energy", "eV/atom", bounds=(-5.0, 5.0), source=_MB),
-    SourceTask("matbench_mp_gap", "band gap PBE (matbench_mp_gap)", "band gap", "eV",
-               bounds=(0.0, 20.0), source=_MB),
-    SourceTask("matbench_log_kvrh", "log10 bulk modulus (matbench_log_kvrh)", "bulk modulus",
-               "log10 GPa", source=_MB),
-    SourceTask("matbench_log_gvrh", "log10 shear modulus (matbench_log_gvrh)", "shear modulus",
-               "log10 GPa", source=_MB),
-    SourceTask("matbench_dielectric", "refractive index (matbench_dielectric)",
-               "refractive index", "1", source=_MB),
-    SourceTask("matbench_perovskites", "perovskite formation energy (matbench_perovskites)",
-               "formation energy", "eV/cell", source=_MB),
+    _source("oqmd_formation_enthalpy", "formation enthalpy (OQMD)", "formation energy",
+            "eV/atom", _PBE_OQMD, _OQMD, bounds=(-5.0, 5.0)),
+    _source("oqmd_energy_per_atom", "total energy (OQMD)", "total energy", "eV/atom",
+            _PBE_OQMD, _OQMD, bounds=(-15.0, 5.0)),
+    _source("oqmd_bandgap", "band gap (OQMD)", "band gap", "eV", _PBE_OQMD, _OQMD,
+            bounds=(0.0, 20.0)),
+    _source("oqmd_volume_per_atom", "volume per atom (OQMD)", "volume per atom", "A^3/atom",
+            _PBE_OQMD + " (relaxed cell)", _OQMD, bounds=(0.0, 150.0)),
+    _source("aflow_energy_atom", "total energy (AFLOW)", "total energy", "eV/atom",
+            _PBE_AFLOW, _AFLOW, bounds=(-15.0, 5.0)),
+    _source("aflow_egap", "band gap (AFLOW)", "band gap", "eV", _PBE_AFLOW, _AFLOW,
+            bounds=(0.0, 20.0)),
+    _source("aflow_ael_bulk_modulus_vrh", "bulk modulus VRH (AFLOW AEL)", "bulk modulus",
+            "GPa", _PBE_AFLOW + ", AEL stress-strain", _AFLOW, bounds=(0.0, 1000.0)),
+    _source("aflow_ael_shear_modulus_vrh", "shear modulus VRH (AFLOW AEL)", "shear modulus",
+            "GPa", _PBE_AFLOW + ", AEL stress-strain", _AFLOW, bounds=(0.0, 1000.0)),
+    _source("mp_bulk_modulus", "bulk modulus (MP)", "bulk modulus", "GPa",
+            _PBE_MP + ", elastic tensor", _MP, bounds=(0.0, 1000.0)),
+    _source("mp_shear_modulus", "shear modulus (MP)", "shear modulus", "GPa",
+            _PBE_MP + ", elastic tensor", _MP, bounds=(0.0, 1000.0)),
+    _source("mp_e_hull", "energy above hull (MP)", "energy above hull", "eV/atom",
+            _PBE_MP, _MP, bounds=(0.0, 10.0)),
+    _source("mp_mu_b", "magnetic moment (MP)", "magnetic moment", "mu_B/cell", _PBE_MP, _MP,
+            bounds=(-300.0, 300.0)),
+    _source("critexam_ef", "formation enthalpy (Bartel, MP)", "formation energy", "eV/atom",
+            _PBE_MP, _CRIT, bounds=(-5.0, 5.0)),
+    _source("critexam_ed", "decomposition enthalpy (Bartel, MP)", "decomposition enthalpy",
+            "eV/atom", _PBE_MP, _CRIT, bounds=(-5.0, 5.0)),
+    _source("matbench_mp_e_form", "formation energy (matbench_mp_e_form)",
+            "formation energy", "eV/atom", _PBE_MP, _MB, bounds=(-5.0, 5.0)),
+    _source("matbench_mp_gap", "band gap PBE (matbench_mp_gap)", "band gap", "eV", _PBE_MP,
+            _MB, bounds=(0.0, 20.0)),
+    _source("matbench_mp_is_metal", "metallicity PBE (matbench_mp_is_metal)", "metallicity",
+            "1 (1 = metal, 0 = gap)", _PBE_MP, _MB),
+    _source("matbench_log_kvrh", "log10 bulk modulus (matbench_log_kvrh)", "bulk modulus",
+            "log10 GPa", _PBE_MP + ", elastic tensor", _MB),
+    _source("matbench_log_gvrh", "log10 shear modulus (matbench_log_gvrh)", "shear modulus",
+            "log10 GPa", _PBE_MP + ", elastic tensor", _MB),
+    _source("matbench_dielectric", "refractive index (matbench_dielectric)",
+            "refractive index", "1", "DFPT-PBE, Materials Project", _MB),
+    _source("matbench_perovskites", "perovskite formation energy (matbench_perovskites)",
+            "formation energy", "eV/cell", "DFT-RPBE, Castelli et al. perovskites", _MB),
+]
+
+#: The electronic-transport tables (Ricci et al. 2017): Seebeck coefficients
+#: as they are, the heavy-tailed conductivity, electronic thermal
+#: conductivity, power factor and effective mass as log10.
+TRANSPORT_SOURCES = [
+    _source(f"mp_transport_{name}_{c}", f"{label}, {carrier} (BoltzTraP, MP)",
+            f"{quantity}, {carrier}", unit, _BOLTZTRAP, _RICCI, transform=transform)
+    for c, carrier in (("p", "p-type"), ("n", "n-type"))
+    for name, label, quantity, unit, transform in (
+        ("seebeck", "Seebeck coefficient", "Seebeck coefficient", "uV/K", None),
+        ("sigma", "log10 conductivity", "electrical conductivity", "log10 S/m (tau = 1e-15 s)",
+         "log10"),
+        ("kappa_e", "log10 electronic thermal conductivity", "electronic thermal conductivity",
+         "log10 uW/(m K) (tau = 1e-15 s)", "log10"),
+        ("pf", "log10 power factor", "thermoelectric power factor",
+         "log10 uW/(m K^2) (tau = 1e-15 s)", "log10"),
+        ("m_eff", "log10 conductivity effective mass", "effective mass", "log10 m_e", "log10"),
+    )
+]
+
+#: Leak-free alloy sources: energies learned from compositions of at most
+#: three elements only (every clean OQMD row with <= 3 elements, ~196k
+#: training rows), so the high-entropy-alloy benchmark (train <= 3 elements,
+#: test 4-5) can use an energy source that never saw a test alloy.
+ALLOY_SOURCES = [
+    _source("oqmd_formation_enthalpy", "formation enthalpy, <= 3 elements (OQMD)",
+            "formation energy", "eV/atom", _PBE_OQMD, _OQMD, bounds=(-5.0, 5.0),
+            max_elements=3, name="oqmd_formation_enthalpy_le3"),
 ]
 
 #: Training settings of the embedded library: widths capped at 128 (size
@@ -69,23 +125,58 @@ DEFAULT_SOURCES = [
 DEFAULT_CONFIG = TrainingConfig(widths=(32, 64, 128), batch_sizes=(256, 512), max_train=20000,
                                 max_epochs=60, patience=8)
 
-def build_default(out_dir, n_models=5, n_jobs=1, client=None, progress=True, sources=None):
-    """Build the default library (needs ``$SKMDL_DATA``); resumable."""
+#: Strong sources: every training row, 2-3 wide layers, large batches (a
+#: 512-256 network takes ~10 s per epoch over 240k rows on one core).
+STRONG_CONFIG = TrainingConfig(n_layers=(2, 3), widths=(128, 256, 512), dropout=(0.0, 0.05),
+                               lr=(5e-4, 3e-3), weight_decay=(1e-6, 1e-4),
+                               batch_sizes=(512, 1024), max_train=None, max_epochs=60,
+                               patience=6)
+
+#: Presets of ``skmdl library build --preset``: (sources, training config,
+#: models per source) groups. ``default`` is the embedded library;
+#: ``extended`` the shotgun-depth library (50 models per composition
+#: property, kept outside the package); ``strong`` full-data networks of
+#: the large OQMD tasks.
+PRESETS = {
+    "default": [(DEFAULT_SOURCES + TRANSPORT_SOURCES, DEFAULT_CONFIG, 5),
+                (ALLOY_SOURCES, STRONG_CONFIG, 5)],
+    "extended": [(DEFAULT_SOURCES + TRANSPORT_SOURCES, DEFAULT_CONFIG, 50)],
+    "strong": [([s for s in DEFAULT_SOURCES if s.task.startswith("oqmd_")] + ALLOY_SOURCES,
+                STRONG_CONFIG, 5)],
+}
+
+
+def preset_sources(preset="default") -> list:
+    """Every :class:`SourceTask` of a preset."""
+    return [s for sources, _, _ in PRESETS[preset] for s in sources]
+
+
+def build_default(out_dir, n_models=None, n_jobs=1, client=None, progress=True, sources=None,
+                  preset="default"):
+    """Build a preset's composition sources (needs ``$SKMDL_DATA``); resumable.
+
+    ``n_models`` overrides the preset's models per source; ``sources`` (a
+    list of ``SourceTask`` or their id prefixes) restricts the build to them.
+    """
     from ..descriptors import CompositionFeaturizer
     from .builder import build
 
-    return build(
-        DEFAULT_SOURCES if sources is None else sources,
-        out_dir,
-        featurizer=CompositionFeaturizer(elements="magpie", stats="all", stoichiometry=True),
-        n_models=n_models,
-        seed=0,
-        config=DEFAULT_CONFIG,
-        n_jobs=n_jobs,
-        client=client,
-        name="skmdl default library",
-        progress=progress,
-    )
+    wanted = None if sources is None else {getattr(s, "prefix", s) for s in sources}
+    out = {"trained": [], "skipped": [], "seconds": 0.0}
+    for group, config, n in PRESETS[preset]:
+        group = [s for s in group if wanted is None or s.prefix in wanted]
+        if not group:
+            continue
+        result = build(
+            group, out_dir,
+            featurizer=CompositionFeaturizer(elements="magpie", stats="all", stoichiometry=True),
+            n_models=n if n_models is None else n_models, seed=0, config=config,
+            n_jobs=n_jobs, client=client, name="skmdl default library" if preset == "default"
+            else f"skmdl {preset} library", progress=progress)
+        for key in ("trained", "skipped"):
+            out[key] += result[key]
+        out["seconds"] += result["seconds"]
+    return out
 
 
 #: Physical quantity (or quantities) of the transfer benchmark targets

@@ -39,6 +39,20 @@ class SourceTask:
         (in addition to non-finite targets and unparsable inputs).
     source : str
         Attribution / licence of the data.
+    fidelity : str
+        How the values were obtained (``"DFT-PBE, OQMD"``, ``"experimental"``,
+        ``"BoltzTraP, constant relaxation time"``), so that transfer can tell a
+        same-quantity source at another fidelity from the target's own kind.
+    max_elements : int, optional
+        Keep only compositions with at most this many elements (recorded in
+        the card): e.g. energy sources that never saw a 4-element alloy, for
+        the ≤ 3 → 4-5 element extrapolation benchmark.
+    transform : {None, "log10"}
+        Model ``log10(y)`` (rows with ``y <= 0`` dropped) for heavy-tailed
+        targets such as conductivities; ``unit`` is then the unit of the log.
+    name : str, optional
+        Prefix of the model ids (``"{name}-{k:03d}"``); default ``task``. Two
+        sources from one data set (all rows; ≤ 3 elements) need two names.
     """
 
     task: str
@@ -48,17 +62,34 @@ class SourceTask:
     kind: str = "inorganic"
     bounds: tuple = (None, None)
     source: str = ""
+    fidelity: str = ""
+    max_elements: int | None = None
+    transform: str | None = None
+    name: str | None = None
+
+    def __post_init__(self):
+        if self.transform not in (None, "log10"):
+            raise ValueError(f"transform must be None or 'log10', got {self.transform!r}")
+
+    @property
+    def prefix(self) -> str:
+        """Prefix of this source's model ids."""
+        return self.name or self.task
 
     def cleaning_rule(self) -> str:
         lo, hi = self.bounds
         parts = ["drop rows with a non-finite target or an input the featurizer cannot parse"]
+        if self.max_elements is not None:
+            parts.append(f"keep compositions of at most {self.max_elements} elements")
+        if self.transform == "log10":
+            parts.append("drop rows with target <= 0, then model log10(target)")
         if lo is not None or hi is not None:
             parts.append(f"drop rows with target outside [{lo}, {hi}] {self.unit}")
         return "; ".join(parts)
 
 
 def prepare_task(source: SourceTask, featurizer, seed: int, config,
-                 X=None, y=None, split=None):
+                 X=None, y=None, split=None, memo=None):
     """Load (unless given), clean, featurize and split one source task.
 
     The steps:
@@ -80,6 +111,10 @@ def prepare_task(source: SourceTask, featurizer, seed: int, config,
         Its ``val_fraction``, ``test_fraction`` and ``max_train``.
     X, y, split : optional
         The data, instead of loading ``source.task``.
+    memo : dict, optional
+        Features of inputs seen before by the same featurizer (filled in):
+        the tasks of one build that share inputs (the QM9 properties, the
+        RadonPy ones) featurize each molecule once.
 
     Returns
     -------
@@ -104,9 +139,9 @@ def prepare_task(source: SourceTask, featurizer, seed: int, config,
         X, y, split = load_task(source.task, return_split=True)
         data_sha = sha256_file(task_path(source.task))
     y = np.asarray(y, dtype=np.float64)
-    F, keep = clean(source, featurizer, list(X), y)
+    F, keep, y = clean(source, featurizer, list(X), y, memo)
     split = None if split is None else np.asarray(split, dtype=object)[keep]
-    rows, split_rule = split_rows(source.task, split, int(keep.sum()), seed, config)
+    rows, split_rule = split_rows(source.prefix, split, int(keep.sum()), seed, config)
     F, y = F[keep], y[keep]
     tr, va, te = rows
     data = (F[tr], y[tr], F[va], y[va], F[te], y[te])
@@ -124,25 +159,73 @@ def prepare_task(source: SourceTask, featurizer, seed: int, config,
     return data, provenance
 
 
-def clean(source: SourceTask, featurizer, X, y):
-    """``(F, keep)``: float32 features of every row and the mask of rows to keep.
+def clean(source: SourceTask, featurizer, X, y, memo=None):
+    """``(F, keep, y)``: float32 features of every row, the rows to keep, the targets.
 
     Dropped: a non-finite target, an input the featurizer cannot parse (all
-    features NaN), a target outside ``source.bounds``.
+    features NaN), a composition of more than ``source.max_elements``
+    elements, a non-positive target under ``transform="log10"`` (the others
+    are replaced by their log), a target outside ``source.bounds``.
     """
     from sklearn.base import clone
 
     f = clone(featurizer).set_params(errors="nan")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        F = f.fit().transform(X).astype(np.float32)
+        F = featurize(f.fit(), X, memo)
     keep = np.isfinite(y) & ~np.isnan(F).all(axis=1)
+    if source.max_elements is not None:
+        keep &= n_elements(X) <= source.max_elements
+    if source.transform == "log10":
+        keep &= y > 0
+        y = np.where(keep, np.log10(np.where(y > 0, y, 1.0)), np.nan)
     lo, hi = source.bounds
     if lo is not None:
         keep &= y >= lo
     if hi is not None:
         keep &= y <= hi
-    return F, keep
+    return F, keep, y
+
+
+def featurize(featurizer, X, memo=None) -> np.ndarray:
+    """float32 features of ``X``; with a ``memo`` dict, each distinct string input once.
+
+    Examples
+    --------
+    >>> from skmdl.descriptors import CompositionFeaturizer
+    >>> f, memo = CompositionFeaturizer(stats=["mean"]).fit(), {}
+    >>> F = featurize(f, ["NaCl", "MgO", "NaCl"], memo)
+    >>> sorted(memo), F.shape, bool((F[0] == F[2]).all())
+    (['MgO', 'NaCl'], (3, 22), True)
+    """
+    if memo is None or not all(isinstance(x, str) for x in X):
+        return np.asarray(featurizer.transform(X), dtype=np.float32)
+    new = [x for x in dict.fromkeys(X) if x not in memo]
+    if new:
+        memo.update(zip(new, np.asarray(featurizer.transform(new), dtype=np.float32)))
+    if not X:
+        return np.asarray(featurizer.transform(X), dtype=np.float32)
+    return np.stack([memo[x] for x in X])
+
+
+def n_elements(formulas) -> np.ndarray:
+    """Number of distinct elements of each formula (a large number where it does not parse).
+
+    Examples
+    --------
+    >>> n_elements(["NaCl", "AlCoCrFeNi", "not a formula"]).tolist()
+    [2, 5, 9999]
+    """
+    from ..descriptors import parse_formula
+    from ..exceptions import FormulaError
+
+    out = np.full(len(formulas), 9999)
+    for i, formula in enumerate(formulas):
+        try:
+            out[i] = len(parse_formula(formula))
+        except (FormulaError, TypeError):
+            pass
+    return out
 
 
 def split_rows(task: str, split, n: int, seed: int, config):
