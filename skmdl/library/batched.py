@@ -24,8 +24,8 @@ from torch.func import stack_module_state, vmap
 
 from ..utils.threads import one_thread
 from .artifact import MLP
-from .training import (EarlyStopping, held_out_predictions, new_mlp, regression_metrics,
-                       scaled_tensors, scaling)
+from .training import (EarlyStopping, held_out_predictions, lr_factor, new_mlp,
+                       regression_metrics, scaled_tensors, scaling)
 
 
 def signature(arch: dict) -> tuple:
@@ -150,6 +150,7 @@ def _fit_group(base, params, train, val, archs, config, device):
     best_params = {k: v.detach().clone() for k, v in params.items()}
     lr = opt.lr * torch.ones(K, dtype=torch.bool, device=device)
     for epoch in range(config.max_epochs):
+        lr_epoch = lr * lr_factor(config, epoch)
         perms = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(device)
         for i in range(0, n, bs):
             idx = perms[:, i:i + bs]                     # (K, B)
@@ -160,7 +161,7 @@ def _fit_group(base, params, train, val, archs, config, device):
             else:
                 loss = (out - target) ** 2
             loss.mean(dim=(1, 2)).sum().backward()       # independent per network
-            opt.step(lr)
+            opt.step(lr_epoch)
         with torch.no_grad():
             val_loss = ((eval_fwd(params, Z_va) - t_va) ** 2).mean(dim=(1, 2))
         improved = torch.as_tensor(stop.update(epoch, val_loss), device=device)

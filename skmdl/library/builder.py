@@ -74,6 +74,7 @@ class TrainingConfig:
     val_fraction: float = 0.1
     test_fraction: float = 0.1
     loss: str = "huber"
+    schedule: str = "constant"
     extra: dict = field(default_factory=dict)
 
 
@@ -414,6 +415,7 @@ def _card(model_id, source, spec, arch, info, provenance, seed, k, config, exclu
             "loss": config.loss,
             "max_epochs": config.max_epochs,
             "patience": config.patience,
+            "lr_schedule": config.schedule,
             "epochs": info["epochs"],
             "best_epoch": info["best_epoch"],
             "seconds": round(info["train_seconds"], 3),

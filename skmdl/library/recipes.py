@@ -24,6 +24,8 @@ enthalpies with |dHf| > 5 eV/atom (values down to -199 eV/atom occur), total
 energies outside [-15, 5] eV/atom, volumes above 150 A^3/atom.
 """
 
+from dataclasses import replace
+
 from .builder import SourceTask, TrainingConfig
 
 _MP = "Materials Project (CC-BY 4.0), CrabNet benchmark split"
@@ -132,6 +134,11 @@ STRONG_CONFIG = TrainingConfig(n_layers=(2, 3), widths=(128, 256, 512), dropout=
                                batch_sizes=(512, 1024), max_train=None, max_epochs=60,
                                patience=6)
 
+#: Full-data networks of the ``strong`` preset: the alloy sources' search
+#: space with a cosine learning-rate decay over up to 150 epochs (those
+#: sources were still improving at their 60th epoch).
+FULL_CONFIG = replace(STRONG_CONFIG, max_epochs=150, patience=15, schedule="cosine")
+
 #: Presets of ``skmdl library build --preset``: (sources, training config,
 #: models per source) groups. ``default`` is the embedded library;
 #: ``extended`` the shotgun-depth library (50 models per composition
@@ -142,7 +149,7 @@ PRESETS = {
                 (ALLOY_SOURCES, STRONG_CONFIG, 5)],
     "extended": [(DEFAULT_SOURCES + TRANSPORT_SOURCES, DEFAULT_CONFIG, 50)],
     "strong": [([s for s in DEFAULT_SOURCES if s.task.startswith("oqmd_")] + ALLOY_SOURCES,
-                STRONG_CONFIG, 5)],
+                FULL_CONFIG, 5)],
 }
 
 

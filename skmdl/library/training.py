@@ -207,6 +207,27 @@ def held_out_predictions(model, F_te, device="cpu"):
     return pred.cpu().numpy()[:, 0].astype(np.float64)
 
 
+def lr_factor(config, epoch: int) -> float:
+    """Learning-rate multiplier of ``epoch``: 1 (``schedule="constant"``) or cosine decay.
+
+    ``"cosine"`` anneals from 1 at the first epoch to 0.01 at ``max_epochs``.
+
+    Examples
+    --------
+    >>> from skmdl.library.builder import TrainingConfig
+    >>> lr_factor(TrainingConfig(), 7)
+    1.0
+    >>> cfg = TrainingConfig(max_epochs=100, schedule="cosine")
+    >>> lr_factor(cfg, 0), round(lr_factor(cfg, 50), 3), round(lr_factor(cfg, 100), 3)
+    (1.0, 0.505, 0.01)
+    """
+    if config.schedule == "constant":
+        return 1.0
+    if config.schedule != "cosine":
+        raise ValueError(f"schedule must be 'constant' or 'cosine', got {config.schedule!r}")
+    return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(epoch / config.max_epochs, 1.0)))
+
+
 def train_mlp(F_tr, y_tr, F_va, y_va, F_te, y_te, arch: dict, config, device: str = "cpu"):
     """Train one MLP; returns ``(state_dict as numpy arrays, info dict)``.
 
@@ -254,6 +275,8 @@ def _fit_early_stopped(model, train, val, arch, config, device) -> EarlyStopping
     n, bs = len(Z_tr), arch["batch_size"]
     stop, best_state = EarlyStopping(config.patience), None
     for epoch in range(config.max_epochs):
+        for group in opt.param_groups:
+            group["lr"] = arch["lr"] * lr_factor(config, epoch)
         model.train()
         perm = torch.randperm(n, generator=gen).to(device)
         for i in range(0, n, bs):

@@ -107,3 +107,21 @@ def test_cli_search_by_fidelity_and_max_elements(tmp_path, capsys):
     assert "(no models)" in capsys.readouterr().out
     index = json.loads((tmp_path / "index.json").read_text())
     assert index["models"][0]["max_elements"] == 2
+
+
+def test_cosine_schedule_is_recorded_and_changes_training(tmp_path):
+    from dataclasses import replace
+
+    source = [SourceTask("toy_a", "toy", "toy", "1")]
+    for name, schedule in (("constant", "constant"), ("cosine", "cosine")):
+        build(source, tmp_path / name, featurizer=TINY_FEATURIZER, n_models=1,
+              config=replace(TINY_CONFIG, schedule=schedule), data={"toy_a": DATA["toy_a"]})
+    cards = {n: ModelLibrary(tmp_path / n).card("toy_a-000") for n in ("constant", "cosine")}
+    assert cards["cosine"]["training"]["lr_schedule"] == "cosine"
+    assert cards["constant"]["training"]["lr_schedule"] == "constant"
+    weights = [(tmp_path / n / "models" / "toy_a-000" / "weights.safetensors").read_bytes()
+               for n in ("constant", "cosine")]
+    assert weights[0] != weights[1]
+    with pytest.raises(ValueError, match="schedule"):
+        build(source, tmp_path / "bad", featurizer=TINY_FEATURIZER, n_models=1,
+              config=replace(TINY_CONFIG, schedule="step"), data={"toy_a": DATA["toy_a"]})
