@@ -2,16 +2,28 @@
 
 After XenonPy.MDL's model search page, without a server: one self-contained
 ``index.html`` (CSS and JavaScript inline, nothing fetched from the network)
-that works from ``file://``. It holds a table of every model, a search box
-and filters (property, kind, descriptor, minimum R²), sortable columns, and
-each model's full card (architecture, descriptor, training data with its
-cleaning rule, metrics, checksums) in a row that opens under the model.
-The page's skeleton, style sheet and script are package data:
-``templates/catalogue.html``, ``catalogue.css`` and ``catalogue.js``.
+that works from ``file://``. Its first view is one row per property: the
+quantity, fidelity, kind, unit and descriptor, how many models predict it,
+their best held-out MAE and R², and the training-set size. A property opens
+to its models (architecture, size, metrics), a model to its full card
+(architecture, descriptor, training data with its cleaning rule, metrics,
+checksums). A search box and filters (property, kind, fidelity, descriptor,
+minimum R²) keep the properties with at least one matching model, and the
+property columns sort.
 
-The table and the cards are rendered here, every value HTML-escaped, so the
-page lists everything even with JavaScript off; the script only filters,
-sorts and opens cards, and writes no markup (``textContent`` only).
+It stays small and fast at thousands of models: the data are embedded once,
+as JSON in a ``<script type="application/json">`` block, and the script
+renders the first :data:`PAGE` matching properties (a button adds more), a
+property's models and a model's card only when they are opened, writing text
+only (``textContent``, never markup). A model's address ``index.html#<id>``
+opens its card. Card values that repeat
+across models (descriptor feature lists, cleaning rules, licences) are stored
+once: every list, object and long string of the embedded cards is a number, its
+place in a shared pool. Every ``<`` in the JSON is written ``\\u003c``, so no
+value can end the block. With JavaScript off the page still lists the
+properties with their model counts, rendered here with every value
+HTML-escaped. The page's skeleton, style sheet and script are package data:
+``templates/catalogue.html``, ``catalogue.css`` and ``catalogue.js``.
 """
 
 from __future__ import annotations
@@ -23,31 +35,54 @@ from importlib import resources
 from pathlib import Path
 
 from ..utils.atomic import atomic_dir, write_text
-from .library import ModelLibrary
+from .library import SUMMARY_FIELDS, ModelLibrary
 
 INDEX_HTML = "index.html"
 
-#: table columns: (index field, header, type); "num" columns sort numerically
-COLUMNS = (
-    ("id", "id", "text"),
+#: property (group) columns: (field, header, type); "num" columns sort numerically
+GROUP_COLUMNS = (
     ("property", "property", "text"),
-    ("unit", "unit", "text"),
+    ("quantity", "quantity", "text"),
+    ("fidelity", "fidelity", "text"),
     ("kind", "kind", "text"),
-    ("task", "training data", "text"),
+    ("unit", "unit", "text"),
     ("descriptor", "descriptor", "text"),
+    ("n_models", "models", "num"),
+    ("mae", "best MAE", "num"),
+    ("r2", "best R²", "num"),
+    ("n_train", "n train", "num"),
+)
+
+#: columns of a property's model table: (field, header, type)
+MODEL_COLUMNS = (
+    ("id", "id", "text"),
     ("hidden", "hidden layers", "text"),
     ("n_params", "parameters", "num"),
-    ("n_train", "n train", "num"),
     ("mae", "MAE", "num"),
     ("rmse", "RMSE", "num"),
     ("r2", "R²", "num"),
 )
 
+#: fields of each embedded model record, in order: what the model table shows and the
+#: filters read; "r2_value" is the R² as a number (None when the index has none)
+MODEL_FIELDS = ("id", "task", "kind", "fidelity", "quantity", "descriptor", "hidden",
+                "n_params", "mae", "rmse", "r2", "r2_value")
+
+#: select filters: (field, label); "property" is the group's, the others each model's
+FILTERS = (("property", "property"), ("kind", "kind"), ("fidelity", "fidelity"),
+           ("descriptor", "descriptor"))
+
+#: columns whose long values may break after ":", "_" and "+" (ids, data set and descriptor names)
+LONG = ("property", "fidelity", "descriptor", "id")
+
 #: lists longer than this are folded in a card (e.g. 200 RDKit descriptor names)
 FOLD = 12
 
-#: columns whose long values may break after ":", "_" and "+" (ids, data set and descriptor names)
-LONG = ("id", "task", "descriptor")
+#: property rows shown at first, and added by each "show more"
+PAGE = 100
+
+#: strings at least this long are stored once in the pool, shorter ones inline
+POOLED = 16
 
 #: card sections in display order: (card key, heading); other keys follow
 SECTIONS = (
@@ -58,7 +93,7 @@ SECTIONS = (
 )
 
 #: fields shown first, in this order, in the model section and in each card section
-FIRST = ("id", "property", "quantity", "unit", "kind", "n_params", "license",
+FIRST = ("id", "property", "quantity", "fidelity", "unit", "kind", "n_params", "license",
          "dataset", "dataset_sha256", "split", "n_raw", "n_clean", "cleaning", "n_train",
          "n_val", "n_test", "type", "hidden", "activation", "name", "class", "n_features",
          "params", "mae", "rmse", "r2", "n")
@@ -72,9 +107,10 @@ def write_catalogue(library, out_dir) -> Path:
     """Write a static HTML catalogue of ``library`` to ``out_dir/index.html``.
 
     The page is self-contained (no network, no server: open it from the file
-    system) and lists every model of the library with its card. The search
-    box matches like ``ModelLibrary.search(text=...)``: a case-insensitive
-    substring of the id, property, training data set or descriptor.
+    system). It lists the library's properties, each opening to its models,
+    each model to its card. The search box matches a case-insensitive
+    substring of a model's id, property, quantity, fidelity, training data
+    set or descriptor (``ModelLibrary.search(text=...)`` and then some).
 
     The file is written atomically (:mod:`skmdl.utils.atomic`): into a
     temporary file, or a temporary folder when ``out_dir`` does not exist yet,
@@ -99,11 +135,13 @@ def write_catalogue(library, out_dir) -> Path:
     >>> import tempfile
     >>> from skmdl.library import ModelLibrary
     >>> from skmdl.library.catalogue import write_catalogue
+    >>> lib = ModelLibrary.default()
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     path = write_catalogue(ModelLibrary.default(), folder)
+    ...     path = write_catalogue(lib, folder)
     ...     page = path.read_text(encoding="utf-8")
-    >>> path.name, page.count('<tr class="model"')
-    ('index.html', 158)
+    >>> n_properties = lib.search()["property"].nunique()
+    >>> path.name, page.count('<tr class="group">') == n_properties > 20
+    ('index.html', True)
     """
     if not isinstance(library, ModelLibrary):
         library = ModelLibrary(library)
@@ -118,34 +156,174 @@ def write_catalogue(library, out_dir) -> Path:
 
 def render_catalogue(library: ModelLibrary) -> str:
     """The catalogue page of ``library`` as one HTML string."""
-    table = library.search()
-    models = []
-    for row in table.to_dict("records"):
-        model_id = row["id"]
-        models.append((row, library.card(model_id), library.entry(model_id).get("sha256", {})))
+    pool = _Pool()
+    summaries, cards = [], []
+    for model_id in library.ids:
+        card, entry = library.card(model_id), library.entry(model_id)
+        summaries.append(_summary(entry, card))
+        cards.append(pool.ref(_card_view(card, entry.get("sha256", {}))))
+    groups = _groups(summaries)
+    data = {"fields": list(MODEL_FIELDS), "columns": [list(c) for c in MODEL_COLUMNS],
+            "group_columns": [list(c) for c in GROUP_COLUMNS], "long": list(LONG), "page": PAGE,
+            "models": [[_model_value(s, f) for f in MODEL_FIELDS] for s in summaries],
+            "groups": groups, "cards": cards, "pool": pool.values}
     name = library.name or str(library.root)
-    filters = "".join(
-        _select(field, label, table[field].dropna().astype(str).unique())
-        for field, label in (("property", "property"), ("kind", "kind"),
-                             ("descriptor", "descriptor"))
-    )
-    head = "".join(
-        f'<th scope="col" aria-sort="none"><button type="button" data-col="{i}" '
-        f'data-type="{kind}">{_e(label)}</button></th>'
-        for i, (_, label, kind) in enumerate(COLUMNS)
-    )
-    body = "".join(_model_rows(row, card, sha) for row, card, sha in models)
     return _template("catalogue.html").format(
-        title=_e(f"Model catalogue: {name}"),
-        name=_e(name),
-        n=len(models),
-        filters=filters,
-        head=head,
-        body=body,
-        ncol=len(COLUMNS),
-        css=_template("catalogue.css"),
-        js=_template("catalogue.js"),
+        title=_e(f"Model catalogue: {name}"), name=_e(name),
+        n=len(summaries), n_groups=len(groups),
+        filters="".join(_select(field, label, summaries) for field, label in FILTERS),
+        head=_head(), fallback=_fallback(groups),
+        data=_json_script(data),
+        css=_template("catalogue.css"), js=_template("catalogue.js"),
     )
+
+
+# ---------------------------------------------------------------- models and groups
+def _summary(entry: dict, card: dict) -> dict:
+    """A model's index row; quantity and fidelity from its card where an old index lacks them."""
+    row = {k: entry.get(k) for k in SUMMARY_FIELDS}
+    for key in ("quantity", "fidelity"):
+        if key not in entry:
+            row[key] = card.get(key)
+    return row
+
+
+def _number(value):
+    """``value`` as a finite float, or None (missing, NaN, not a number)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _display(field, value) -> str:
+    """The text of a summary value in a table cell."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if field == "hidden" and isinstance(value, (list, tuple)):
+        return "-".join(str(v) for v in value)
+    number = _number(value)
+    if field == "r2" and number is not None:
+        return f"{number:.3f}"
+    if field in ("mae", "rmse") and number is not None:
+        return f"{number:.4g}"
+    return str(value)
+
+
+def _model_value(summary: dict, field):
+    if field == "r2_value":
+        return _number(summary.get("r2"))
+    return _display(field, summary.get(field))
+
+
+def _groups(summaries: list) -> list:
+    """One record per property: its table cells, their sort keys and its models (indices)."""
+    members: dict = {}
+    for i, s in enumerate(summaries):
+        members.setdefault(_display("property", s.get("property")), []).append(i)
+    order = sorted(members, key=lambda p: (p == "", p))  # a missing property last
+    return [_group(prop, [summaries[i] for i in members[prop]], members[prop])
+            for prop in order]
+
+
+def _group(prop: str, rows: list, indices: list) -> dict:
+    n_train = [v for v in (_number(r.get("n_train")) for r in rows) if v is not None]
+    numbers = {"n_models": len(rows), "mae": _best(rows, "mae", min),
+               "r2": _best(rows, "r2", max), "n_train": max(n_train, default=None)}
+    cells, keys = [], []
+    for field, _, kind in GROUP_COLUMNS:
+        if field == "property":
+            text = prop
+        elif field == "n_train":
+            text = _span(n_train)
+        elif field in numbers:
+            text = _display(field, numbers[field])
+        else:  # the same for all of a property's models, as a rule; else each value once
+            text = "; ".join(sorted({_display(field, r.get(field)) for r in rows} - {""}))
+        cells.append(text)
+        keys.append(numbers.get(field) if kind == "num" else (text or None))
+    return {"property": prop, "cells": cells, "keys": keys, "models": indices}
+
+
+def _best(rows: list, field, pick):
+    values = [v for v in (_number(r.get(field)) for r in rows) if v is not None]
+    return pick(values) if values else None
+
+
+def _span(values: list) -> str:
+    """``"3428"``, or ``"3000–4000"`` for the training sets of a property's models."""
+    if not values:
+        return ""
+    lo, hi = (str(int(v)) if v.is_integer() else f"{v:g}" for v in (min(values), max(values)))
+    return lo if lo == hi else f"{lo}–{hi}"
+
+
+# ---------------------------------------------------------------- cards
+def _card_view(card: dict, sha256: dict) -> list:
+    """A card as its page sections: ``[[heading, [[label, value], ...], flag], ...]``.
+
+    A value is the text shown, ``{"fold": text, "n": count}`` for a long list,
+    or ``{"dl": [[label, value], ...]}`` for a nested object; the flag
+    ``"code"`` marks a section of checksums, otherwise it is ``""``.
+    """
+    scalars = {k: v for k, v in card.items() if not isinstance(v, dict)}
+    sections = [["Model", _fields(scalars), ""]]
+    for key, heading in SECTIONS:
+        if isinstance(card.get(key), dict):
+            sections.append([heading, _fields(card[key]), ""])
+    for key, value in card.items():
+        if isinstance(value, dict) and key not in dict(SECTIONS):
+            sections.append([str(key), _fields(value), ""])
+    files = {f"sha256 of {name}": digest for name, digest in sorted(sha256.items())}
+    if files:
+        sections.append(["Files", _fields(files), "code"])
+    return sections
+
+
+def _fields(fields: dict) -> list:
+    order = {k: i for i, k in enumerate(FIRST)}
+    keys = sorted(fields, key=lambda k: (order.get(k, len(order)), str(k)))
+    return [[LABELS.get(k, str(k)), _value(fields[k])] for k in keys]
+
+
+def _value(value):
+    if isinstance(value, dict):
+        return {"dl": [[str(k), _value(v)] for k, v in value.items()]}
+    if isinstance(value, (list, tuple)):
+        text = ", ".join(json.dumps(v) if isinstance(v, (dict, list)) else str(v)
+                         for v in value)
+        return {"fold": text, "n": str(len(value))} if len(value) > FOLD else text
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "" if value is None else str(value)
+
+
+class _Pool:
+    """Values stored once: :meth:`ref` puts a value's lists, objects and long strings here.
+
+    The JSON of a referenced value holds only short strings and numbers, each
+    number the place in :attr:`values` of a list, object or string; the same
+    value, wherever it occurs, is stored once.
+    """
+
+    def __init__(self):
+        self.values, self._where = [], {}
+
+    def ref(self, value):
+        """``value`` (strings, lists, dicts of them) as a number, or as itself if a short string."""
+        if isinstance(value, str):
+            if len(value) < POOLED:
+                return value
+            key = value
+        elif isinstance(value, dict):
+            value = {str(k): self.ref(v) for k, v in value.items()}
+            key = ("d", *value.items())
+        else:
+            value = [self.ref(v) for v in value]
+            key = ("l", *value)
+        if key not in self._where:
+            self._where[key] = len(self.values)
+            self.values.append(value)
+        return self._where[key]
 
 
 # ---------------------------------------------------------------- rendering
@@ -162,97 +340,38 @@ def _breakable(value) -> str:
     return text
 
 
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+def _json_script(data) -> str:
+    """``data`` as JSON to embed in a script element: no ``<`` (so no ``</script>``), no NaN."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _display(field, value) -> str:
-    if _missing(value):
-        return ""
-    if field == "hidden" and isinstance(value, (list, tuple)):
-        return "-".join(str(v) for v in value)
-    if field == "r2":
-        return f"{float(value):.3f}"
-    if field in ("mae", "rmse"):
-        return f"{float(value):.4g}"
-    return str(value)
-
-
-def _select(field, label, values) -> str:
-    options = "".join(f'<option value="{_e(v)}">{_e(v)}</option>' for v in sorted(values))
+def _select(field, label, summaries) -> str:
+    values = sorted({_display(field, s.get(field)) for s in summaries} - {""})
+    options = "".join(f'<option value="{_e(v)}">{_e(v)}</option>' for v in values)
     return (f'<label>{_e(label)} <select id="filter-{field}" data-field="{field}">'
             f'<option value="">all</option>{options}</select></label>')
 
 
-def _model_rows(row, card, sha256) -> str:
-    model_id = str(row["id"])
-    hay = " ".join(str(row[k]) for k in ("id", "property", "task", "descriptor")).lower()
-    r2 = "" if _missing(row.get("r2")) else repr(float(row["r2"]))
-    cells = []
-    for field, _, kind in COLUMNS:
-        value = row.get(field)
-        if field == "id":
-            cells.append(
-                f'<td class="long" data-value="{_e(model_id)}"><button type="button" class="open" '
-                f'aria-expanded="false" aria-controls="card-{_e(model_id)}" '
-                f'title="show the model card">{_breakable(model_id)}</button></td>')
-            continue
-        sort = "" if _missing(value) else (repr(float(value)) if kind == "num"
-                                           else _display(field, value))
-        cls = ' class="num"' if kind == "num" else (' class="long"' if field in LONG else "")
-        shown = _display(field, value)
-        shown = _breakable(shown) if field in LONG else _e(shown)
-        cells.append(f'<td{cls} data-value="{_e(sort)}">{shown}</td>')
-    attrs = (f'data-id="{_e(model_id)}" data-search="{_e(hay)}" '
-             f'data-property="{_e(row.get("property") or "")}" '
-             f'data-kind="{_e(row.get("kind") or "")}" '
-             f'data-descriptor="{_e(row.get("descriptor") or "")}" data-r2="{_e(r2)}"')
-    return (f'<tr class="model" {attrs}>{"".join(cells)}</tr>'
-            f'<tr class="card-row" id="card-{_e(model_id)}" hidden><td colspan="{len(COLUMNS)}">'
-            f'{_card(model_id, card, sha256)}</td></tr>')
+def _head() -> str:
+    return "".join(
+        f'<th scope="col" aria-sort="none"><button type="button" data-col="{i}" '
+        f'data-type="{kind}">{_e(label)}</button></th>'
+        for i, (_, label, kind) in enumerate(GROUP_COLUMNS))
 
 
-def _card(model_id, card, sha256) -> str:
-    scalars = {k: v for k, v in card.items() if not isinstance(v, dict)}
-    parts = [_section("Model", scalars)]
-    for key, heading in SECTIONS:
-        if isinstance(card.get(key), dict):
-            parts.append(_section(heading, card[key]))
-    for key, value in card.items():
-        if isinstance(value, dict) and key not in dict(SECTIONS):
-            parts.append(_section(key, value))
-    files = {f"sha256 of {name}": digest for name, digest in sorted(sha256.items())}
-    if files:
-        parts.append(_section("Files", files, code=True))
-    return (f'<article class="card" aria-label="card of {_e(model_id)}">'
-            f'<h2>{_e(model_id)}</h2><div class="sections">{"".join(parts)}</div></article>')
-
-
-def _section(heading, fields: dict, code=False) -> str:
-    order = {k: i for i, k in enumerate(FIRST)}
-    keys = sorted(fields, key=lambda k: (order.get(k, len(order)), str(k)))
-    items = "".join(
-        f"<dt>{_e(LABELS.get(k, k))}</dt><dd>{_value(fields[k], code)}</dd>" for k in keys
-    )
-    return f'<section><h3>{_e(heading)}</h3><dl>{items}</dl></section>'
-
-
-def _value(value, code=False) -> str:
-    if isinstance(value, dict):
-        return "<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_value(v, code)}</dd>"
-                                for k, v in value.items()) + "</dl>"
-    if isinstance(value, (list, tuple)):
-        text = ", ".join(json.dumps(v) if isinstance(v, (dict, list)) else str(v)
-                         for v in value)
-        if len(value) > FOLD:
-            body = f"<code>{_e(text)}</code>" if code else _e(text)
-            return (f'<details class="list"><summary>{len(value)} items</summary>'
-                    f'{body}</details>')
-    elif isinstance(value, float):
-        text = f"{value:.6g}"
-    else:
-        text = "" if value is None else str(value)
-    return f"<code>{_e(text)}</code>" if code else _e(text)
+def _fallback(groups: list) -> str:
+    """The property table for a browser without JavaScript (no models, no cards)."""
+    head = "".join(f'<th scope="col">{_e(label)}</th>' for _, label, _ in GROUP_COLUMNS)
+    rows = []
+    for g in groups:
+        cells = "".join(
+            f'<td class="{"num" if kind == "num" else "long" if field in LONG else ""}">'
+            f'{_breakable(text) if field in LONG else _e(text)}</td>'
+            for (field, _, kind), text in zip(GROUP_COLUMNS, g["cells"]))
+        rows.append(f'<tr class="group">{cells}</tr>')
+    return (f'<table class="groups fallback"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
 
 
 # ---------------------------------------------------------------- template

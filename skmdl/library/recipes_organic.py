@@ -28,6 +28,8 @@ source of the same quantity (RadonPy's MD thermal conductivity for ``Tc``:
 target's candidates by :func:`polymer_transfer_exclusions`.
 """
 
+from dataclasses import replace
+
 from .builder import BENCHMARK_TARGETS, SourceTask, TrainingConfig
 
 _QM9 = "QM9, Ramakrishnan et al. Sci. Data 1, 140022 (2014) (CC-BY 4.0), 14,862-molecule subset"
@@ -81,6 +83,23 @@ POLYMER_SOURCES = [
     SourceTask("opp2025_rg", "radius of gyration (OPP 2025)", "radius of gyration", "A",
                "polymer", source=_OPP),
 ]
+
+#: How each organic source's values were obtained (``SourceTask.fidelity``).
+_FIDELITY = {"qm9": "DFT B3LYP/6-31G(2df,p), QM9",
+             "radonpy": "all-atom MD (GAFF2), 300 K, RadonPy",
+             "radonpy_qm": "DFT polarizabilities + all-atom MD, RadonPy",
+             "opp2025": "MD simulation, NeurIPS OPP 2025 labels"}
+
+
+def _fidelity(source):
+    key = source.task.split("_")[0]
+    if "QM+MD" in source.property:
+        key = "radonpy_qm"
+    return replace(source, fidelity=_FIDELITY[key])
+
+
+MOLECULE_SOURCES = [_fidelity(s) for s in MOLECULE_SOURCES]
+POLYMER_SOURCES = [_fidelity(s) for s in POLYMER_SOURCES]
 
 #: Polymer transfer benchmark targets and their physical quantity: never
 #: source tasks; sources of the same quantity are not candidates.

@@ -56,7 +56,7 @@ def test_benchmark_scripts_only_use_allowed_sources(monkeypatch, script, tasks):
         assert task in TARGET_QUANTITIES
         allowed = TransferRegressor(**transfer_exclusions(task)).candidate_sources(lib)
         assert transfer_sources(task) == allowed  # one filter: same ids, same order
-        allowed = set(allowed)
+        allowed = set(allowed) | leak_free_sources(module, lib)
         for model in getattr(module, "models", lambda t: {})(task).values():
             if isinstance(model, TransferRegressor):
                 assert set(model.candidate_sources(lib)) <= allowed, (script, task)
@@ -64,6 +64,35 @@ def test_benchmark_scripts_only_use_allowed_sources(monkeypatch, script, tasks):
             for step in nested:  # PretrainedFeaturizers inside pipelines / unions
                 if isinstance(step, PretrainedFeaturizer):
                     assert set(step.models) <= allowed, (script, task)
+
+
+def leak_free_sources(module, lib):
+    """Sources a script may use beyond the exclusions: trained on fewer elements than it tests.
+
+    The HEA benchmark tests on 4- and 5-element alloys; a source whose card
+    says it saw compositions of at most 3 elements never saw one.
+    """
+    fewest = getattr(module, "FEWEST_TEST_ELEMENTS", None)
+    if fewest is None:
+        return set()
+    ids = set(lib.search(max_elements=fewest - 1)["id"])
+    assert all(lib.card(i)["max_elements"] < fewest for i in ids)
+    return ids
+
+
+def test_hea_test_sets_have_more_elements_than_the_leak_free_sources(monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    benchmarks = Path(__file__).parents[2] / "benchmarks"
+    monkeypatch.syspath_prepend(str(benchmarks))
+    spec = importlib.util.spec_from_file_location("hea", benchmarks / "hea_stability.py")
+    hea = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hea)
+    assert hea.FEWEST_TEST_ELEMENTS == 4
+    k = hea.n_metal_elements(["AlCoCrFe", "AlCoCrFeNi", "NiAl", "CuZnSn", "NaCl"])
+    assert list(k) == [4, 5, 2, 3, 0]  # test sets select k == 4 and k == 5 only
+    assert set(hea.leak_free_energy_sources()) <= leak_free_sources(hea, ModelLibrary.default())
 
 
 def test_benchmark_targets_are_not_library_tasks():
