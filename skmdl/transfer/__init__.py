@@ -4,7 +4,7 @@ from .affine import AffineTransferRegressor
 from .classifier import TransferClassifier
 from .estimators import TransferRegressor
 from .featurizer import PretrainedFeaturizer
-from .splits import ExtrapolationSplit
+from .splits import ElementCountSplit, ExtrapolationSplit
 
-__all__ = ["AffineTransferRegressor", "ExtrapolationSplit", "PretrainedFeaturizer", "TransferClassifier",
-           "TransferRegressor"]
+__all__ = ["AffineTransferRegressor", "ElementCountSplit", "ExtrapolationSplit",
+           "PretrainedFeaturizer", "TransferClassifier", "TransferRegressor"]

@@ -60,7 +60,8 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         "exclude_quantities": [list, tuple],
         "screening_cv": [Interval(Integral, 2, None, closed="left"),
                          HasMethods(["split", "get_n_splits"])],
-        "calibration_cv": [None, Interval(Integral, 2, None, closed="left")],
+        "calibration_cv": [None, Interval(Integral, 2, None, closed="left"),
+                           HasMethods(["split"])],
         "direct": ["boolean"],
         "stack": ["boolean"],
         "combine": [StrOptions({"greedy", "best", "mean"})],
@@ -238,7 +239,8 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
             self.screening_ = self._screen(F, y, seed)
             step("screen")
             members = self._candidate_members(F, y)
-            weights, designs, heads = self._weigh(F, y, members, seed)
+            weights, designs, heads = self._weigh(F, y, members, seed,
+                                                  self._calibration_splits(X, y, seed))
             step("members out of fold")
             self._refit(y, members, weights, designs, heads)
             step("refit")
@@ -302,6 +304,10 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         return default_head(self._task, seed)
 
     def _member_head(self, member, seed):
+        if member["kind"] == "linear":  # a s(x) + b alone: the head adds the mean residual
+            from sklearn.dummy import DummyRegressor
+
+            return DummyRegressor()
         if member["kind"] == "finetune":
             from .finetune import SourceFineTuner
 
@@ -313,8 +319,24 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
             return self.head
         return self._default_head(seed)
 
-    def _weigh(self, F, y, members, seed):
-        """Out-of-fold predictions of every member -> weights (and member table).
+    def _calibration_splits(self, X, y, seed):
+        """The splitter that weighs the members: None (equal weights), folds, or the user's.
+
+        A user's splitter (``calibration_cv`` with a ``split`` method) sees the
+        raw inputs ``X`` (it may count elements, group by chemical system, ...)
+        and must partition the rows (:func:`~skmdl.transfer.splits.fixed_partition`).
+        """
+        from .splits import fixed_partition
+
+        cv = self.calibration_cv
+        if cv is None:
+            return None
+        if isinstance(cv, Integral):
+            return None if len(y) < 2 * cv else self._cv(cv, y, seed)
+        return fixed_partition(cv, list(X), y)
+
+    def _weigh(self, F, y, members, seed, cv):
+        """Out-of-fold predictions of every member on ``cv`` -> weights (and member table).
 
         Returns the weights and, for :meth:`_refit`, every member's
         ``(design, source output)`` and unfitted head.
@@ -325,12 +347,10 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         designs = [self._design(F, m, cache) for m in members]
         heads = [self._member_head(m, seed) for m in members]
         self.oof_ = self.oof_spread_ = None
-        n_cv = self.calibration_cv
-        if n_cv is None or len(y) < 2 * n_cv:
+        if cv is None:
             weights = np.full(len(members), 1.0 / len(members))
             losses, eligible = np.full(len(members), np.nan), np.ones(len(members), bool)
         else:
-            cv = self._cv(n_cv, y, seed)
             P, S = out_of_fold(heads, [d for d, _ in designs], y, cv, self._oof_method,
                                [tuple(m["offset"]) for m in members],
                                [s for _, s in designs], n_jobs=self.n_jobs)
@@ -344,10 +364,10 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
             "eligible": eligible, "weight": weights,
         })
         self.members_["note"] = [_note(ok, w) for ok, w in zip(eligible, weights)]
-        self._after_weigh(F, y, members, weights, cache, seed)
+        self._after_weigh(F, y, members, weights, cache, seed, cv)
         return weights, designs, heads
 
-    def _after_weigh(self, F, y, members, weights, cache, seed):
+    def _after_weigh(self, F, y, members, weights, cache, seed, cv):
         """Hook: interval calibration, thresholds, gates."""
 
     def _gate_sources(self):
@@ -483,7 +503,7 @@ def member_spec(name, kind, source=None, uses=(), offset=()):
     ----------
     name : str
         ``"direct"``, ``"transfer:<id>"``, ``"finetune:<id>"``, ``"stack"``,
-        ``"delta:<id>"`` or ``"affine:<id>"``.
+        ``"delta:<id>"``, ``"affine:<id>"`` or ``"linear:<id>"``.
     kind : str
         The part of ``name`` before the colon (``"stack"`` for the gate's design).
     source : str, optional

@@ -108,7 +108,7 @@ source_models_, layers_, descriptors_, descriptor_spec_, fit_profile_
         smallest = int(np.bincount(y).min())
         return StratifiedKFold(max(2, min(n_splits, smallest)), shuffle=True, random_state=seed)
 
-    def _after_weigh(self, F, y, members, weights, cache, seed):
+    def _after_weigh(self, F, y, members, weights, cache, seed, cv):
         self.threshold_ = None
         if len(self.classes_) != 2:
             return

@@ -95,10 +95,14 @@ class TransferRegressor(RegressorMixin, TransferBase):
         Folds of the inner CV that ranks candidate sources (shuffled K-fold),
         or a splitter, e.g. :class:`~skmdl.transfer.ExtrapolationSplit` to
         rank sources by how well they extrapolate.
-    calibration_cv : int or None, default=5
+    calibration_cv : int, splitter or None, default=5
         Folds of the inner CV whose out-of-fold predictions weigh the members
         and calibrate ``predict_interval``. ``None`` (or fewer than
         ``2 * calibration_cv`` rows): members weighed equally, no intervals.
+        A splitter that partitions the rows, called on the raw inputs, makes
+        the weights reward what the outer task needs, e.g.
+        :class:`~skmdl.transfer.ElementCountSplit` (validate on one number
+        of elements, train on the others) for extrapolation in system size.
     direct : bool, default=True
         Keep the direct model (``head`` on the descriptors alone) as a member
         and the yardstick: members with a higher out-of-fold MAE are excluded.
@@ -112,10 +116,13 @@ class TransferRegressor(RegressorMixin, TransferBase):
         The target's physical quantity (e.g. ``"band gap"``). Sources whose
         card names the same quantity (at another fidelity, e.g. DFT for an
         experimental target) give multi-fidelity members.
-    fidelity : {"auto", "delta", "affine", "none"}, default="auto"
-        Multi-fidelity members for same-quantity sources: the residual
-        ``y - s(x)``, the affine ``y - (a s(x) + b)``, both (``"auto"``, the
-        inner CV chooses), or none.
+    fidelity : {"auto", "delta", "affine", "linear", "none"}, default="auto"
+        Multi-fidelity members for same-quantity sources: a head on the
+        residual ``y - s(x)`` (``"delta"``) or ``y - (a s(x) + b)``
+        (``"affine"``), the bare correction ``a s(x) + b`` with no head
+        (``"linear"``: what extrapolates when the target's inputs move away
+        from the training data, since a head learns the training region), all
+        three (``"auto"``, the inner CV chooses), or none.
     gate : "auto" or bool, default="auto"
         A classifier of ``y == 0`` (metals, for band gaps) that sets the
         prediction to 0; ``"auto"``: tried when at least 10 % of ``y`` are
@@ -196,7 +203,7 @@ class TransferRegressor(RegressorMixin, TransferBase):
         **TransferBase._parameter_constraints,
         "head": [None, StrOptions({"kernel_ridge", "gp"}), HasMethods(["fit", "predict"])],
         "quantity": [None, str],
-        "fidelity": [StrOptions({"auto", "delta", "affine", "none"})],
+        "fidelity": [StrOptions({"auto", "delta", "affine", "linear", "none"})],
         "gate": [StrOptions({"auto"}), "boolean"],
         "mode": [StrOptions({"frozen", "finetune"})],
         "finetune_params": [None, dict],
@@ -241,12 +248,12 @@ class TransferRegressor(RegressorMixin, TransferBase):
         fits = [mae_loss(y, np.polyval(affine_offset(s, y), s)) if np.ptp(s) > 0 else np.inf
                 for s in S.T]
         base = fidelity[int(np.argmin(fits))]
-        kinds = ["delta", "affine"] if self.fidelity == "auto" else [self.fidelity]
+        kinds = ["delta", "affine", "linear"] if self.fidelity == "auto" else [self.fidelity]
         return [with_offset(member_spec(f"{kind}:{base}", kind, base, uses=fidelity), cache[base], y)
                 for kind in kinds]
 
     # ------------------------------------------------------------ gate, calibration
-    def _after_weigh(self, F, y, members, weights, cache, seed):
+    def _after_weigh(self, F, y, members, weights, cache, seed, cv):
         self.gate_ = None
         self.calibration_scores_ = self.sd_floor_ = None
         if self.oof_ is None:
@@ -256,7 +263,7 @@ class TransferRegressor(RegressorMixin, TransferBase):
         if self._try_gate(y):
             gate = ZeroGate(random_state=seed)
             D = self._gate_design(F, cache)
-            p_zero = gate.out_of_fold(D, y, self._cv(self.calibration_cv, y, seed))
+            p_zero = gate.out_of_fold(D, y, cv)
             t = gate.choose_threshold(p_zero, y, mu)
             if t is not None:
                 self.gate_ = gate.set_threshold(t).fit(D, y)

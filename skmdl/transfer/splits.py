@@ -10,10 +10,10 @@ task without looking at its test set.
 
 from __future__ import annotations
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.model_selection import BaseCrossValidator
+from sklearn.model_selection import BaseCrossValidator, PredefinedSplit
 from sklearn.utils._param_validation import (Interval, InvalidParameterError, StrOptions,
                                              validate_parameter_constraints)
 
@@ -109,3 +109,110 @@ class ExtrapolationSplit(BaseCrossValidator):
         for f in fr:
             k = min(len(y) - 1, max(1, int(round(f * len(y)))))
             yield order[len(y) - k:]
+
+
+class ElementCountSplit(BaseCrossValidator):
+    """One split per number of elements: validate on the compositions with ``k`` elements.
+
+    Split ``k`` trains on every composition whose number of elements differs
+    from ``k`` and validates on those with ``k``, so the inner CV of a model
+    trained on binaries and ternaries scores how it carries one system size
+    to another (the high-entropy-alloy setting: train on <= 3 elements,
+    predict 4 and 5). Every row is validated once, so it serves as
+    ``calibration_cv`` of :class:`~skmdl.transfer.TransferRegressor`, whose
+    members it then weighs by how well they extrapolate in system size.
+
+    Parameters
+    ----------
+    min_size : int, default=2
+        Element counts with fewer rows join the nearest larger count.
+
+    Examples
+    --------
+    >>> from skmdl.transfer.splits import ElementCountSplit
+    >>> X = ["NiAl", "CuZn", "NiAlCo", "FeCrNi", "TiZrHf", "AlCoCrFe"]
+    >>> [test.tolist() for _, test in ElementCountSplit().split(X)]
+    [[0, 1], [2, 3, 4, 5]]
+    """
+
+    _parameter_constraints = {"min_size": [Interval(Integral, 1, None, closed="left")]}
+
+    def __init__(self, min_size=2):
+        self.min_size = min_size
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """Number of splits: the number of element-count groups of ``X``."""
+        if X is None:
+            raise ValueError("ElementCountSplit needs X to count the elements")
+        return len(np.unique(self._groups(X)))
+
+    def _groups(self, X) -> np.ndarray:
+        validate_parameter_constraints(self._parameter_constraints,
+                                       {"min_size": self.min_size},
+                                       caller_name=type(self).__name__)
+        counts = np.array([element_count(item, row) for row, item in enumerate(X)])
+        groups = counts.copy()
+        for value in sorted(set(counts.tolist())):
+            others = [u for u in np.unique(groups) if u != value]
+            if (groups == value).sum() < self.min_size and others:
+                # a small group joins the next larger count (or the largest one below)
+                groups[groups == value] = min((u for u in others if u > value),
+                                              default=max(others))
+        if len(np.unique(groups)) < 2:
+            raise ValueError("ElementCountSplit needs compositions of at least two different "
+                             f"numbers of elements (with >= {self.min_size} rows each), got "
+                             f"{sorted(set(counts.tolist()))}")
+        return groups
+
+    def _iter_test_indices(self, X=None, y=None, groups=None):
+        g = self._groups(X)
+        for value in np.unique(g):
+            yield np.flatnonzero(g == value)
+
+
+def element_count(item, row=None) -> int:
+    """Number of elements of a formula, ``Composition`` or ``Structure``."""
+    from ..descriptors import parse_formula
+    from ..exceptions import FormulaError
+
+    if hasattr(item, "composition"):
+        item = item.composition
+    if hasattr(item, "elements"):
+        return len(item.elements)
+    try:
+        return len(parse_formula(item))
+    except (FormulaError, TypeError) as exc:
+        where = "" if row is None else f" (row {row})"
+        raise FormulaError(f"cannot count the elements of {item!r}{where}: {exc}") from None
+
+
+def fixed_partition(cv, X, y) -> PredefinedSplit:
+    """``cv``'s splits of the raw inputs ``X``, frozen as a ``PredefinedSplit``.
+
+    The members of a transfer estimator are weighed on their out-of-fold
+    predictions, so every row must be validated exactly once: ``cv`` must
+    partition the rows (``KFold``, ``GroupKFold`` through a wrapper,
+    :class:`ElementCountSplit`; not :class:`ExtrapolationSplit`, whose
+    validation sets overlap and leave rows out).
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import KFold
+    >>> split = fixed_partition(KFold(3), list("abcdef"), None)
+    >>> split.get_n_splits(), [t.tolist() for _, t in split.split()]
+    (3, [[0, 1], [2, 3], [4, 5]])
+    """
+    n = len(X)
+    test_fold = np.full(n, -1)
+    k = -1
+    for k, (_, test) in enumerate(cv.split(X, y)):
+        test = np.asarray(test)
+        if (test_fold[test] >= 0).any():
+            raise ValueError(f"calibration_cv={cv!r} validates some rows twice; it must "
+                             "partition the rows (each row validated exactly once)")
+        test_fold[test] = k
+    if k < 1 or (test_fold < 0).any():
+        raise ValueError(f"calibration_cv={cv!r} must partition the rows into at least two "
+                         f"validation folds; {int((test_fold < 0).sum())} of {n} rows were "
+                         "never validated")
+    return PredefinedSplit(test_fold)

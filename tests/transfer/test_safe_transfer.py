@@ -139,3 +139,50 @@ def test_kernel_heads_for_small_data(tiny_library, other_fidelity, head):
     assert mae < np.abs(y[60:] - y[:60].mean()).mean()  # better than the mean
     lo, hi = model.predict_interval(X[60:], 0.1).T
     assert (lo <= hi).all()
+
+
+def test_calibration_cv_splitter_weighs_members_on_its_partition(tiny_library, other_fidelity):
+    from skmdl.descriptors import parse_formula
+    from skmdl.transfer import ElementCountSplit, ExtrapolationSplit
+
+    X, y = other_fidelity
+    assert len({len(parse_formula(f)) for f in X}) >= 2
+    model = TransferRegressor(library=str(tiny_library), n_sources=1, quantity="toy",
+                              calibration_cv=ElementCountSplit(), random_state=0).fit(X, y)
+    assert np.isfinite(model.oof_).all()  # every row predicted once, by a model of other sizes
+    assert model.members_["weight"].sum() == pytest.approx(1.0)
+    assert {"linear:toy_a-000", "linear:toy_a-001"} & set(model.members_["member"])
+    same = TransferRegressor(library=str(tiny_library), n_sources=1,
+                             calibration_cv=KFold(5, shuffle=True, random_state=0),
+                             random_state=0).fit(X, y)
+    assert np.isfinite(same.oof_).all()
+    with pytest.raises(ValueError, match="partition"):  # overlapping validation sets
+        TransferRegressor(library=str(tiny_library), n_sources=1,
+                          calibration_cv=ExtrapolationSplit(), random_state=0).fit(X, y)
+
+
+def test_element_count_split_needs_two_sizes_and_names_a_bad_row():
+    from skmdl.exceptions import FormulaError
+    from skmdl.transfer import ElementCountSplit
+
+    with pytest.raises(ValueError, match="at least two"):
+        list(ElementCountSplit().split(["NaCl", "MgO", "FeS"]))
+    with pytest.raises(FormulaError, match="row 1"):
+        list(ElementCountSplit().split(["NaCl", "Xx2", "FeSO4"]))
+    tests = [t.tolist() for _, t in ElementCountSplit(min_size=2).split(
+        ["NaCl", "MgO", "FeSO4", "LiCoO2", "KAlSiO4"])]
+    assert tests == [[0, 1], [2, 3, 4]]  # the lone 4-element row joins the ternaries
+
+
+def test_linear_fidelity_member_saves_and_loads(tiny_library, other_fidelity, tmp_path):
+    from skmdl.transfer.saving import load_model, save_model
+
+    X, y = other_fidelity
+    model = TransferRegressor(library=str(tiny_library), n_sources=1, quantity="toy",
+                              fidelity="linear", combine="mean", random_state=0).fit(X, y)
+    assert "linear" in [m["kind"] for m in model.kept_members_]  # "mean" keeps every member
+    linear = next(m for m in model.kept_members_ if m["kind"] == "linear")
+    a, b = linear["offset"]
+    assert a == pytest.approx(1.5, abs=0.2) and b == pytest.approx(0.7, abs=0.3)
+    save_model(model, tmp_path / "m")
+    np.testing.assert_allclose(load_model(tmp_path / "m").predict(X[:10]), model.predict(X[:10]))
