@@ -197,7 +197,10 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         out = self._outputs(F, member["uses"], cache)
         if out is not None:
             blocks.append(out.astype(np.float32))
-        s = cache[source] if source is not None else None
+        if isinstance(source, (list, tuple)):  # an ensemble: the mean of its outputs
+            s = self._outputs(F, list(source), cache).mean(axis=1)
+        else:
+            s = cache[source] if source is not None else None
         return np.hstack(blocks), s
 
     def _seed(self):
@@ -506,8 +509,9 @@ def member_spec(name, kind, source=None, uses=(), offset=()):
         ``"delta:<id>"``, ``"affine:<id>"`` or ``"linear:<id>"``.
     kind : str
         The part of ``name`` before the colon (``"stack"`` for the gate's design).
-    source : str, optional
-        The source of transfer / fine-tune / fidelity members.
+    source : str or list of str, optional
+        The source of transfer / fine-tune / fidelity members; a list for a
+        fidelity member on the mean prediction of several sources.
     uses : sequence of str, default=()
         Sources whose predictions are features of the member.
     offset : sequence of float, default=()

@@ -240,17 +240,31 @@ class TransferRegressor(RegressorMixin, TransferBase):
 
     # ------------------------------------------------------------ multi-fidelity
     def _fidelity_members(self, F, y, fidelity):
-        """Delta / affine corrections of the same-quantity source that fits ``y`` best."""
+        """Delta / affine / linear corrections of same-quantity sources.
+
+        Built on two bases: the same-quantity source whose affine fit to ``y``
+        is best, and (with two or more) the mean of them all, the shotgun
+        ensemble: networks that fit the training region equally well can
+        disagree far outside it, and their mean is the safer extrapolator
+        (``benchmarks/hea_stability.py``). The inner CV weighs all of them.
+        """
         if not fidelity:
             return []
         cache = {}
         S = self._outputs(F, fidelity, cache)
         fits = [mae_loss(y, np.polyval(affine_offset(s, y), s)) if np.ptp(s) > 0 else np.inf
                 for s in S.T]
-        base = fidelity[int(np.argmin(fits))]
+        bases = [(fidelity[int(np.argmin(fits))], None)]
+        if len(fidelity) > 1:
+            bases.append((list(fidelity), S.mean(axis=1)))
         kinds = ["delta", "affine", "linear"] if self.fidelity == "auto" else [self.fidelity]
-        return [with_offset(member_spec(f"{kind}:{base}", kind, base, uses=fidelity), cache[base], y)
-                for kind in kinds]
+        members = []
+        for base, s in bases:
+            label = base if isinstance(base, str) else f"mean of {len(base)}"
+            s = cache[base] if s is None else s
+            members += [with_offset(member_spec(f"{kind}:{label}", kind, base, uses=fidelity),
+                                    s, y) for kind in kinds]
+        return members
 
     # ------------------------------------------------------------ gate, calibration
     def _after_weigh(self, F, y, members, weights, cache, seed, cv):

@@ -181,6 +181,8 @@ def test_linear_fidelity_member_saves_and_loads(tiny_library, other_fidelity, tm
     model = TransferRegressor(library=str(tiny_library), n_sources=1, quantity="toy",
                               fidelity="linear", combine="mean", random_state=0).fit(X, y)
     assert "linear" in [m["kind"] for m in model.kept_members_]  # "mean" keeps every member
+    ensemble = next(m for m in model.kept_members_ if m["name"] == "linear:mean of 2")
+    assert ensemble["source"] == ["toy_a-000", "toy_a-001"]
     linear = next(m for m in model.kept_members_ if m["kind"] == "linear")
     a, b = linear["offset"]
     assert a == pytest.approx(1.5, abs=0.2) and b == pytest.approx(0.7, abs=0.3)
