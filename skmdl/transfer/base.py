@@ -29,6 +29,7 @@ from ..utils._base import MaterialsInputMixin
 from ..utils.threads import one_thread
 from .combine import combine_weights
 from .featurizer import SourceModels, as_layers, resolve_library
+from .heads import auto_descriptors, default_head, named_head
 from .members import affine_offset, fit_member, member_predict, out_of_fold
 
 __all__ = ["TransferBase", "auto_descriptors", "default_head", "member_spec", "named_head",
@@ -408,95 +409,6 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
                 D, s = self._design(F, member, cache)
                 out.append(member_predict(est, D, method, tuple(member["offset"]), s, spread))
         return out
-
-
-def default_head(task, random_state):
-    """The default head of every member: extra trees, 100 trees, ``max_features=0.3``.
-
-    Parameters
-    ----------
-    task : {"regression", "classification"}
-    random_state : int or None
-
-    Returns
-    -------
-    ExtraTreesRegressor or ExtraTreesClassifier
-
-    Examples
-    --------
-    >>> default_head("classification", 0).n_estimators
-    100
-    """
-    from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
-
-    cls = ExtraTreesClassifier if task == "classification" else ExtraTreesRegressor
-    return cls(n_estimators=100, max_features=0.3, random_state=random_state, n_jobs=1)
-
-
-def named_head(name, random_state=None):
-    """A small-data regression head by name: ``"kernel_ridge"`` or ``"gp"``.
-
-    ``"kernel_ridge"``: standardized features, RBF kernel ridge with ``alpha``
-    and ``gamma`` chosen by 3-fold grid search inside each fit.
-    ``"gp"``: standardized features, a Gaussian process with an RBF kernel
-    plus white noise, hyperparameters by marginal likelihood, normalized target.
-
-    Parameters
-    ----------
-    name : {"kernel_ridge", "gp"}
-    random_state : int or None
-
-    Returns
-    -------
-    Pipeline
-
-    Examples
-    --------
-    >>> named_head("gp").steps[-1][0]
-    'gaussianprocessregressor'
-    """
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    if name == "kernel_ridge":
-        from sklearn.kernel_ridge import KernelRidge
-        from sklearn.model_selection import GridSearchCV
-
-        grid = {"alpha": np.logspace(-3, 1, 5), "gamma": np.logspace(-4, -1, 4)}
-        return make_pipeline(StandardScaler(), GridSearchCV(
-            KernelRidge(kernel="rbf"), grid, cv=3, scoring="neg_mean_absolute_error"))
-    from sklearn.gaussian_process import GaussianProcessRegressor
-    from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
-
-    kernel = ConstantKernel() * RBF(length_scale=10.0) + WhiteKernel()
-    return make_pipeline(StandardScaler(), GaussianProcessRegressor(
-        kernel, normalize_y=True, random_state=random_state))
-
-
-def auto_descriptors(spec):
-    """``descriptors="auto"``: for composition sources, Magpie statistics, stoichiometry
-    and element fractions (the standard direct baseline of Matbench composition tasks).
-
-    Element fractions are the composition itself (what a direct model of
-    alloys or doped systems needs most); other descriptor kinds: None (the
-    source's own descriptors are used).
-
-    Parameters
-    ----------
-    spec : dict
-        A card's descriptor spec.
-
-    Returns
-    -------
-    fitted CompositionFeaturizer or None
-    """
-    from ..descriptors import CompositionFeaturizer
-
-    params = dict(spec.get("params", {}))
-    if spec.get("class") != "CompositionFeaturizer":
-        return None
-    return CompositionFeaturizer(elements=params.get("elements", "magpie"), stats="magpie",
-                                 stoichiometry=True, element_fractions=True).fit()
 
 
 def member_spec(name, kind, source=None, uses=(), offset=()):
