@@ -61,7 +61,7 @@ def training_config(lib, model_id):
 
 def random_forest_mae(lib, source, model_id, args):
     """(MAE, n_train, seconds) of the RandomForest on the model's own split (cached)."""
-    cache = RESULTS / "strong_sources" / f"{source.prefix}.json"
+    cache = RESULTS / "strong_sources" / f"{source.prefix}-rf{args.rf_trees}x{args.rf_max_samples}.json"
     key = {"trees": args.rf_trees, "max_samples": args.rf_max_samples}
     if cache.is_file():
         saved = json.loads(cache.read_text())
@@ -113,7 +113,9 @@ def main():
         print(lines[-1], flush=True)
     text = "\n".join(lines)
     print(text)
-    write_result("strong_sources.md", text)
+    default = args.rf_trees == 100 and args.rf_max_samples == 50000
+    write_result("strong_sources.md" if default else
+                 f"strong_sources_rf{args.rf_trees}x{args.rf_max_samples}.md", text)
 
 
 if __name__ == "__main__":
