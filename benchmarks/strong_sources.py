@@ -61,7 +61,8 @@ def training_config(lib, model_id):
 
 def random_forest_mae(lib, source, model_id, args):
     """(MAE, n_train, seconds) of the RandomForest on the model's own split (cached)."""
-    cache = RESULTS / "strong_sources" / f"{source.prefix}-rf{args.rf_trees}x{args.rf_max_samples}.json"
+    name = f"{source.prefix}-rf{args.rf_trees}x{args.rf_max_samples}.json"
+    cache = RESULTS / "strong_sources" / name
     key = {"trees": args.rf_trees, "max_samples": args.rf_max_samples}
     if cache.is_file():
         saved = json.loads(cache.read_text())
