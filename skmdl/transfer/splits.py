@@ -141,7 +141,17 @@ class ElementCountSplit(BaseCrossValidator):
         self.min_size = min_size
 
     def get_n_splits(self, X=None, y=None, groups=None):
-        """Number of splits: the number of element-count groups of ``X``."""
+        """Number of splits: the number of element-count groups of ``X``.
+
+        Parameters
+        ----------
+        X : list of formulas, Compositions or Structures
+        y, groups : ignored
+
+        Returns
+        -------
+        int
+        """
         if X is None:
             raise ValueError("ElementCountSplit needs X to count the elements")
         return len(np.unique(self._groups(X)))
@@ -171,7 +181,23 @@ class ElementCountSplit(BaseCrossValidator):
 
 
 def element_count(item, row=None) -> int:
-    """Number of elements of a formula, ``Composition`` or ``Structure``."""
+    """Number of elements of a formula, ``Composition`` or ``Structure``.
+
+    Parameters
+    ----------
+    item : str, Composition or Structure
+    row : int, optional
+        Row of ``item`` in its input, named in the error.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    FormulaError
+        If ``item`` is a string that is not a formula.
+    """
     from ..descriptors import parse_formula
     from ..exceptions import FormulaError
 
@@ -194,6 +220,23 @@ def fixed_partition(cv, X, y) -> PredefinedSplit:
     partition the rows (``KFold``, ``GroupKFold`` through a wrapper,
     :class:`ElementCountSplit`; not :class:`ExtrapolationSplit`, whose
     validation sets overlap and leave rows out).
+
+    Parameters
+    ----------
+    cv : splitter
+        Called as ``cv.split(X, y)``.
+    X : list
+        The raw inputs.
+    y : array-like or None
+
+    Returns
+    -------
+    PredefinedSplit
+
+    Raises
+    ------
+    ValueError
+        If ``cv`` validates a row twice, never, or has fewer than two folds.
 
     Examples
     --------
