@@ -48,7 +48,11 @@ def source_rows(lib, source):
 
 
 def training_config(lib, model_id):
-    """The TrainingConfig a model was built with (split fractions and row cap, from its card)."""
+    """(TrainingConfig, seed) that rebuild a model's rows: its card's row cap and seed.
+
+    The split fractions are the defaults, which every preset uses (and the
+    OQMD tasks have a published split anyway).
+    """
     from skmdl.library.builder import TrainingConfig
 
     training = lib.card(model_id)["training"]

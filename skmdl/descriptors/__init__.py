@@ -13,7 +13,7 @@ Examples
 (2, 132)
 """
 
-from ._formula import FormulaError, parse_formula
+from ._formula import FormulaError, element_count, parse_formula
 from .composition import CompositionFeaturizer
 from .elements import ELEMENT_TABLES, load_element_table
 from .molecule import (MACCSKeys, MorganFingerprint, RDKitDescriptors, parse_molecule,
@@ -25,6 +25,7 @@ __all__ = [
     "CHGNetEmbedding",
     "CompositionFeaturizer",
     "ELEMENT_TABLES",
+    "element_count",
     "FormulaError",
     "load_element_table",
     "MACCSKeys",

@@ -211,3 +211,30 @@ def to_element_dict(item) -> dict:
     if item is None or (isinstance(item, float) and np.isnan(item)):
         raise FormulaError("missing formula")
     raise FormulaError(f"expected a formula string or Composition, got {type(item).__name__}")
+
+
+def element_count(item) -> int:
+    """Number of distinct elements of a formula, ``Composition``, mapping or ``Structure``.
+
+    Parameters
+    ----------
+    item : str, Composition, dict or Structure
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    FormulaError
+        If ``item`` is not a parsable composition.
+
+    Examples
+    --------
+    >>> element_count("AlCoCrFeNi"), element_count({"Na": 1, "Cl": 1})
+    (5, 2)
+    """
+    if hasattr(item, "composition"):  # a Structure
+        item = item.composition
+    return len(to_element_dict(item))
+

@@ -136,6 +136,18 @@ def json_default(obj):
     raise TypeError(f"not JSON serializable: {type(obj).__name__}")
 
 
+def card_text(card: dict) -> str:
+    """The bytes of ``card.json`` for ``card`` (format version set, keys sorted).
+
+    Examples
+    --------
+    >>> json.loads(card_text({"id": "m"}))
+    {'format': 1, 'id': 'm'}
+    """
+    return json.dumps(dict(card, format=FORMAT_VERSION), indent=1, sort_keys=True,
+                      default=json_default)
+
+
 def write_artifact(folder, module, card: dict) -> dict:
     """Write an artifact atomically (:func:`skmdl.utils.atomic.atomic_dir`).
 
@@ -152,9 +164,7 @@ def write_artifact(folder, module, card: dict) -> dict:
     tensors = {k: v.detach().cpu().float().contiguous() for k, v in module.state_dict().items()}
     with atomic_dir(folder) as tmp:
         save_file(tensors, str(tmp / WEIGHTS), metadata={"format": str(FORMAT_VERSION)})
-        with open(tmp / CARD, "w") as fh:
-            json.dump(dict(card, format=FORMAT_VERSION), fh, indent=1, sort_keys=True,
-                      default=json_default)
+        (tmp / CARD).write_text(card_text(card))
         hashes = {"weights": sha256_file(tmp / WEIGHTS), "card": sha256_file(tmp / CARD)}
     return hashes
 

@@ -37,7 +37,7 @@ import numpy as np
 from .. import __version__
 from ..utils.optional import import_optional
 from ..utils.atomic import write_text
-from .artifact import (ACTIVATIONS, CARD, WEIGHTS, MLP, descriptor_spec, json_default, read_card,
+from .artifact import (ACTIVATIONS, CARD, WEIGHTS, MLP, card_text, descriptor_spec, read_card,
                        write_artifact)
 from .batched import signature, train_mlp_group
 from .library import INDEX, index_entry, write_index
@@ -175,9 +175,7 @@ class _Library:
             card = read_card(folder)
             if all(card.get(k) == v for k, v in meta.items()):
                 continue
-            card.update(meta)
-            write_text(folder / CARD, json.dumps(card, indent=1, sort_keys=True,
-                                                 default=json_default))
+            write_text(folder / CARD, card_text({**card, **meta}))
             self.entries[model_id] = index_entry(self.root, f"models/{model_id}")
 
 
@@ -259,8 +257,9 @@ def build(sources, out_dir, featurizer=None, n_models=5, seed=0, config=None, n_
         for source in sources:
             ids = [f"{source.prefix}-{k:03d}" for k in range(n_models)]
             todo = [k for k, i in enumerate(ids) if i not in library.present]
-            library.skipped += [i for i in ids if i in library.present]
-            library.refresh_metadata([i for i in ids if i in library.present], source)
+            present = [i for i in ids if i in library.present]
+            library.skipped += present
+            library.refresh_metadata(present, source)
             bar.update(n_models - len(todo))
             if todo:
                 given = None if data is None else data.get(source.prefix, data.get(source.task))

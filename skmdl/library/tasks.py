@@ -198,13 +198,11 @@ def featurize(featurizer, X, memo=None) -> np.ndarray:
     >>> sorted(memo), F.shape, bool((F[0] == F[2]).all())
     (['MgO', 'NaCl'], (3, 22), True)
     """
-    if memo is None or not all(isinstance(x, str) for x in X):
+    if memo is None or not X or not all(isinstance(x, str) for x in X):
         return np.asarray(featurizer.transform(X), dtype=np.float32)
     new = [x for x in dict.fromkeys(X) if x not in memo]
     if new:
         memo.update(zip(new, np.asarray(featurizer.transform(new), dtype=np.float32)))
-    if not X:
-        return np.asarray(featurizer.transform(X), dtype=np.float32)
     return np.stack([memo[x] for x in X])
 
 
@@ -216,14 +214,13 @@ def n_elements(formulas) -> np.ndarray:
     >>> n_elements(["NaCl", "AlCoCrFeNi", "not a formula"]).tolist()
     [2, 5, 9999]
     """
-    from ..descriptors import parse_formula
-    from ..exceptions import FormulaError
+    from ..descriptors import FormulaError, element_count
 
     out = np.full(len(formulas), 9999)
     for i, formula in enumerate(formulas):
         try:
-            out[i] = len(parse_formula(formula))
-        except (FormulaError, TypeError):
+            out[i] = element_count(formula)
+        except FormulaError:
             pass
     return out
 

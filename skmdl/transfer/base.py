@@ -451,7 +451,8 @@ def with_offset(member, s, y):
     Parameters
     ----------
     member : dict
-        A ``"delta"`` (offset ``(1, 0)``) or ``"affine"`` (least squares) member.
+        A ``"delta"`` (offset ``(1, 0)``), ``"affine"`` or ``"linear"`` (least
+        squares) member.
     s : ndarray
         The member's source predictions on the training rows.
     y : ndarray

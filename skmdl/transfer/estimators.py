@@ -254,17 +254,13 @@ class TransferRegressor(RegressorMixin, TransferBase):
         S = self._outputs(F, fidelity, cache)
         fits = [mae_loss(y, np.polyval(affine_offset(s, y), s)) if np.ptp(s) > 0 else np.inf
                 for s in S.T]
-        bases = [(fidelity[int(np.argmin(fits))], None)]
+        best = fidelity[int(np.argmin(fits))]
+        bases = [(best, best, cache[best])]  # (member source, name, its output)
         if len(fidelity) > 1:
-            bases.append((list(fidelity), S.mean(axis=1)))
+            bases.append((list(fidelity), f"mean of {len(fidelity)}", S.mean(axis=1)))
         kinds = ["delta", "affine", "linear"] if self.fidelity == "auto" else [self.fidelity]
-        members = []
-        for base, s in bases:
-            label = base if isinstance(base, str) else f"mean of {len(base)}"
-            s = cache[base] if s is None else s
-            members += [with_offset(member_spec(f"{kind}:{label}", kind, base, uses=fidelity),
-                                    s, y) for kind in kinds]
-        return members
+        return [with_offset(member_spec(f"{kind}:{name}", kind, base, uses=fidelity), s, y)
+                for base, name, s in bases for kind in kinds]
 
     # ------------------------------------------------------------ gate, calibration
     def _after_weigh(self, F, y, members, weights, cache, seed, cv):

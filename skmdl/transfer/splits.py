@@ -160,7 +160,7 @@ class ElementCountSplit(BaseCrossValidator):
         validate_parameter_constraints(self._parameter_constraints,
                                        {"min_size": self.min_size},
                                        caller_name=type(self).__name__)
-        counts = np.array([element_count(item, row) for row, item in enumerate(X)])
+        counts = np.array([_element_count(item, row) for row, item in enumerate(X)])
         groups = counts.copy()
         for value in sorted(set(counts.tolist())):
             others = [u for u in np.unique(groups) if u != value]
@@ -180,36 +180,14 @@ class ElementCountSplit(BaseCrossValidator):
             yield np.flatnonzero(g == value)
 
 
-def element_count(item, row=None) -> int:
-    """Number of elements of a formula, ``Composition`` or ``Structure``.
+def _element_count(item, row) -> int:
+    """:func:`skmdl.descriptors.element_count`, with the row in the error."""
+    from ..descriptors import FormulaError, element_count
 
-    Parameters
-    ----------
-    item : str, Composition or Structure
-    row : int, optional
-        Row of ``item`` in its input, named in the error.
-
-    Returns
-    -------
-    int
-
-    Raises
-    ------
-    FormulaError
-        If ``item`` is a string that is not a formula.
-    """
-    from ..descriptors import parse_formula
-    from ..exceptions import FormulaError
-
-    if hasattr(item, "composition"):
-        item = item.composition
-    if hasattr(item, "elements"):
-        return len(item.elements)
     try:
-        return len(parse_formula(item))
-    except (FormulaError, TypeError) as exc:
-        where = "" if row is None else f" (row {row})"
-        raise FormulaError(f"cannot count the elements of {item!r}{where}: {exc}") from None
+        return element_count(item)
+    except FormulaError as exc:
+        raise FormulaError(f"cannot count the elements of {item!r} (row {row}): {exc}") from None
 
 
 def fixed_partition(cv, X, y) -> PredefinedSplit:
