@@ -223,6 +223,8 @@ def parse_args(argv=None):
     ap.add_argument("--no-prototypes", action="store_true", help="leave out the AFLOW prototypes")
     ap.add_argument("--n-candidates", type=int, default=1000)
     ap.add_argument("--n-train", type=int, default=48)
+    ap.add_argument("--ideal-atoms", type=int, default=2000,
+                    help="ideal substitutions evaluated in prior order up to this many atoms")
     ap.add_argument("--n-screen", type=int, default=48)
     ap.add_argument("--n-relax", type=int, default=10)
     ap.add_argument("--relax-steps", type=int, default=60)
@@ -231,6 +233,10 @@ def parse_args(argv=None):
     ap.add_argument("--prerelax-steps", type=int, default=10)
     ap.add_argument("--top-k", type=int, default=10)
     ap.add_argument("--volume-scan", nargs="*", type=float, default=[0.92, 1.0, 1.1])
+    ap.add_argument("--volume-extend", type=int, default=4,
+                    help="extra volume factors past an edge of the scan (0: plain scan)")
+    ap.add_argument("--explore-share", type=float, default=0.25,
+                    help="share of the (pre-)relaxation slots kept for the Wyckoff generator")
     ap.add_argument("--max-template-atoms", type=int, default=60)
     ap.add_argument("--wyckoff-time", type=float, default=60.0,
                     help="seconds the Wyckoff generator may spend per target")
@@ -258,11 +264,13 @@ def parse_args(argv=None):
 
 
 def estimator_params(args) -> dict:
-    return dict(n_candidates=args.n_candidates, n_train=args.n_train, n_screen=args.n_screen,
+    return dict(n_candidates=args.n_candidates, n_train=args.n_train,
+                ideal_atoms=args.ideal_atoms, n_screen=args.n_screen,
                 top_k=args.top_k, surrogate=not args.no_surrogate, relax=not args.no_relax,
                 n_relax=args.n_relax, relax_steps=args.relax_steps, fmax=0.1,
                 n_prerelax=0 if args.no_relax else args.n_prerelax,
                 prerelax_steps=args.prerelax_steps, volume_scan=tuple(args.volume_scan),
+                volume_extend=args.volume_extend, explore_share=args.explore_share,
                 prototypes=not args.no_prototypes, random_state=args.seed)
 
 
@@ -270,11 +278,14 @@ def settings_line(args) -> str:
     return (f"pool={args.pool}{' + AFLOW prototypes' if not args.no_prototypes else ''}, "
             f"generators={'+'.join(args.generators)} (Wyckoff ≤ {args.wyckoff_time:.0f} s), "
             f"n_candidates={args.n_candidates}, n_train={args.n_train} "
+            f"(+ ideal substitutions up to {args.ideal_atoms} atoms) "
             f"(surrogate {'on' if not args.no_surrogate else 'off'}), n_screen={args.n_screen}, "
             f"relax={'off' if args.no_relax else 'on'} (n_relax={args.n_relax}, "
             f"≤{args.relax_steps} FIRE steps, fmax=0.1; {args.n_prerelax} pre-relaxed "
             f"{args.prerelax_steps} steps, plus as many ideal substitutions ≤ 8 atoms), volume scan "
-            f"{args.volume_scan}, templates ≤ {args.max_template_atoms} atoms, "
+            f"{args.volume_scan} (+ up to {args.volume_extend} past an edge), "
+            f"{args.explore_share:.0%} of the relaxation slots kept for the Wyckoff crystals, "
+            f"n_relax distinct after relaxation, templates ≤ {args.max_template_atoms} atoms, "
             f"top_k={args.top_k}, seed={args.seed}, CHGNet on CPU, 1 torch thread")
 
 

@@ -6,19 +6,33 @@ ranking; plain functions of ranked :class:`~skmdl.csp.Candidate` lists.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from .metrics import structure_match
 
 
-def diverse_head(ranked, n):
+def diverse_head(ranked, n, share=None):
     """The ``n`` candidates to relax, taken in turn from each generator's own energy order.
 
     Generators come in the order of their best candidate; a candidate that
     StructureMatcher finds equal to one already taken is skipped. Random
     symmetric crystals have far higher unrelaxed energies than substituted
     templates, so a plain top-n would relax only template candidates (and
-    near-copies of one).
+    near-copies of one); but plain alternation gives them half the slots even
+    where all their crystals are far worse (ZrO2's baddeleyite substitution went
+    unrelaxed behind four Wyckoff crystals 0.3-0.9 eV/atom higher).
+
+    Parameters
+    ----------
+    ranked : list of Candidate
+        Lowest energy first.
+    n : int
+    share : float, optional
+        Share of the ``n`` slots kept for the generators after the first
+        (split evenly among them, rounded up); the first generator gets the
+        rest, and slots a generator cannot fill go to the others. None
+        alternates plainly.
 
     Examples
     --------
@@ -30,16 +44,34 @@ def diverse_head(ranked, n):
         queues.setdefault(c.generator, []).append(c)
     queues = list(queues.values())
     out = []
-    while len(out) < n and any(queues):
-        for q in queues:
-            while q:
-                c = q.pop(0)
-                if not any(structure_match(c.structure, o.structure) for o in out):
-                    out.append(c)
-                    break
-            if len(out) >= n:
+    for quota in (_quotas(len(queues), n, share), [n] * len(queues)):
+        taken = [0] * len(queues)
+        while len(out) < n:
+            live = [i for i, q in enumerate(queues) if q and taken[i] < quota[i]]
+            if not live:
                 break
+            # the queue furthest behind its quota goes next: 3 of 4 slots -> t t w t ...
+            i = min(live, key=lambda i: (taken[i] / quota[i], i))
+            taken[i] += _take_distinct(queues[i], out)
     return out
+
+
+def _quotas(n_queues, n, share):
+    """Slots per generator queue, the first (best) queue first."""
+    if share is None or n_queues < 2:
+        return [n] * n_queues
+    other = math.ceil(share * n / (n_queues - 1)) if share > 0 else 0
+    return [max(0, n - other * (n_queues - 1))] + [other] * (n_queues - 1)
+
+
+def _take_distinct(queue, out) -> bool:
+    """Move the first candidate of ``queue`` that matches nothing in ``out`` onto it."""
+    while queue:
+        c = queue.pop(0)
+        if not any(structure_match(c.structure, o.structure) for o in out):
+            out.append(c)
+            return True
+    return False
 
 
 def distinct(ranked, k):

@@ -31,11 +31,11 @@ from ..datasets.structures import is_pool_table
 from .candidate import Candidate
 from .energy import CHGNetEnergy, SurrogateEnergy
 from .generators import RandomGenerator, TemplateGenerator, WyckoffGenerator
-from .metrics import first_match_rank
+from .metrics import first_match_rank, structure_match
 from .relax import CHGNetRelaxer
 from .selection import distinct, diverse_head, polymorph_signatures
 from .templates import TemplateStore, reduced_formula
-from .volume import VolumeModel
+from .volume import VolumeModel, scan_volumes
 
 GENERATORS = {"template": TemplateGenerator, "wyckoff": WyckoffGenerator,
               "random": RandomGenerator}
@@ -118,7 +118,13 @@ class ShotgunCSP(BaseEstimator):
     n_train : int
         Candidates evaluated with the energy model to fit the per-system
         surrogate: three quarters the ideal template substitutions with the best
-        prior, the rest a random draw of the other candidates.
+        prior (more while they fit in ``ideal_atoms``), the rest a random draw
+        of the other candidates.
+    ideal_atoms : int
+        The best-prior ideal substitutions are evaluated until their cells
+        hold this many atoms in all (at least ``3 * n_train // 4`` of them):
+        small cells are cheap, and an elemental target has hundreds of
+        structure types whose prior order says little (diamond Si ranks 47th).
     n_screen : int
         Candidates with the lowest surrogate energy that are then evaluated
         with the energy model (without surrogate: a random draw of this many more).
@@ -149,6 +155,15 @@ class ShotgunCSP(BaseEstimator):
         Volume factors tried, by single-point energies, on each ideal template
         substitution that is evaluated; the lowest-energy volume is kept. Empty
         to trust the volume model.
+    volume_extend : int
+        Where the lowest energy lies at an edge of ``volume_scan``, the scan
+        walks on by the same ratio for up to this many more factors
+        (:func:`~skmdl.csp.volume.scan_volumes`); 0 keeps the plain scan.
+    explore_share : float
+        Share of the pre-relaxation and relaxation slots kept for the
+        generators other than the one with the lowest-energy candidate (split
+        among them); what they cannot fill goes back. With two generators, 0.5
+        alternates between them.
     prototypes : bool
         Add pymatgen's AFLOW prototype library to the fitted templates.
     exclude_formulas : sequence of str, optional
@@ -195,6 +210,7 @@ class ShotgunCSP(BaseEstimator):
         "energy_model": [StrOptions({"chgnet"}), callable],
         "n_candidates": [Interval(Integral, 1, None, closed="left")],
         "n_train": [Interval(Integral, 0, None, closed="left")],
+        "ideal_atoms": [Interval(Integral, 0, None, closed="left")],
         "n_screen": [Interval(Integral, 0, None, closed="left")],
         "top_k": [Interval(Integral, 1, None, closed="left")],
         "surrogate": ["boolean"],
@@ -206,6 +222,8 @@ class ShotgunCSP(BaseEstimator):
         "prerelax_steps": [Interval(Integral, 0, None, closed="left")],
         "prerelax_max_atoms": [Interval(Integral, 0, None, closed="left")],
         "volume_scan": ["array-like", None],
+        "volume_extend": [Interval(Integral, 0, None, closed="left")],
+        "explore_share": [Interval(Real, 0, 1, closed="both")],
         "prototypes": ["boolean"],
         "exclude_formulas": ["array-like", None],
         "n_jobs": [Integral, None],
@@ -215,15 +233,16 @@ class ShotgunCSP(BaseEstimator):
     }
 
     def __init__(self, generators=("template", "wyckoff"), energy_model="chgnet",
-                 n_candidates=1000, n_train=48, n_screen=48, top_k=10, surrogate=True,
+                 n_candidates=1000, n_train=48, ideal_atoms=2000, n_screen=48, top_k=10, surrogate=True,
                  relax=True, n_relax=None, relax_steps=60, fmax=0.1, n_prerelax=16,
                  prerelax_steps=10, prerelax_max_atoms=8, volume_scan=(0.92, 1.0, 1.1),
-                 prototypes=True, exclude_formulas=(), n_jobs=None, random_state=None,
+                 volume_extend=4, explore_share=0.25, prototypes=True, exclude_formulas=(), n_jobs=None, random_state=None,
                  device="cpu", verbose=False):
         self.generators = generators
         self.energy_model = energy_model
         self.n_candidates = n_candidates
         self.n_train = n_train
+        self.ideal_atoms = ideal_atoms
         self.n_screen = n_screen
         self.top_k = top_k
         self.surrogate = surrogate
@@ -235,6 +254,8 @@ class ShotgunCSP(BaseEstimator):
         self.prerelax_steps = prerelax_steps
         self.prerelax_max_atoms = prerelax_max_atoms
         self.volume_scan = volume_scan
+        self.volume_extend = volume_extend
+        self.explore_share = explore_share
         self.prototypes = prototypes
         self.exclude_formulas = exclude_formulas
         self.n_jobs = n_jobs
@@ -375,11 +396,13 @@ class ShotgunCSP(BaseEstimator):
         """Step 2 (choice): the best-prior ideal substitutions and random others."""
         ideal = [i for i, c in enumerate(cands) if self._is_ideal(c)]  # prior order
         n_ideal = min(len(ideal), max(1, (3 * self.n_train) // 4)) if self.n_train else 0
-        first = ideal[:n_ideal]
+        atoms = np.cumsum([len(cands[i].structure) for i in ideal])
+        n_fit = int(np.searchsorted(atoms, self.ideal_atoms, side="right")) if n_ideal else 0
+        first = ideal[:max(n_ideal, n_fit)]
         taken = set(first)
         rest = [i for i in range(len(cands)) if i not in taken]
         rng.shuffle(rest)
-        first += rest[:max(0, self.n_train - len(first))]
+        first += rest[:max(0, self.n_train - n_ideal)]
         taken = set(first)
         return first, [i for i in range(len(cands)) if i not in taken]
 
@@ -415,7 +438,7 @@ class ShotgunCSP(BaseEstimator):
         """Step 4: a few relaxation steps for the best distinct and the small ideal ones."""
         if self.n_prerelax == 0 or self.prerelax_steps == 0:
             return ranked, 0
-        head = diverse_head(ranked, self.n_prerelax)
+        head = diverse_head(ranked, self.n_prerelax, self.explore_share)
         small = [c for c in ranked if self._is_ideal(c)
                  and len(c.structure) <= self.prerelax_max_atoms
                  and not any(c is h for h in head)][:self.n_prerelax]
@@ -429,21 +452,27 @@ class ShotgunCSP(BaseEstimator):
         return sorted(ranked, key=lambda c: c.energy_per_atom), len(head) + len(small)
 
     def _relax(self, ranked, relaxer):
-        """Step 5: full relaxation of ``n_relax`` distinct candidates; relaxed ones first."""
+        """Step 5: full relaxation until ``n_relax`` distinct relaxed crystals (at most twice
+        that many tries: two candidates often relax into one); relaxed ones first."""
         n_relax = self.top_k if self.n_relax is None else self.n_relax
-        to_relax = diverse_head(ranked, n_relax)
-        rest = [c for c in ranked if not any(c is r for r in to_relax)]
-        relaxed = []
-        for c in to_relax:
+        queue = diverse_head(ranked, 2 * n_relax, self.explore_share)
+        relaxed, n_distinct, tried = [], 0, []
+        for c in queue:
+            if n_distinct >= n_relax:
+                break
+            tried.append(c)
             try:
                 s, e, steps = relaxer.relax(c.structure)
             except Exception as exc:  # noqa: BLE001 - an exploding cell is a bad candidate
                 c.info["relax_error"] = str(exc)
                 continue
+            duplicate = any(structure_match(s, r.structure) for r in relaxed)
+            n_distinct += not duplicate
             relaxed.append(Candidate(s, c.generator, c.template_id, c.substitution,
                                      c.space_group, e, True, c.surrogate_energy,
                                      {"unrelaxed_energy": c.energy_per_atom, **c.info,
                                       "relax_steps": steps}))
+        rest = [c for c in ranked if not any(c is t for t in tried)]
         return sorted(relaxed, key=lambda c: c.energy_per_atom) + rest, len(relaxed)
 
     def _predict_one(self, x, energy, relaxer):
@@ -479,24 +508,15 @@ class ShotgunCSP(BaseEstimator):
         return out, details
 
     def _scan_volumes(self, cands, energy):
-        """Rescale each candidate to the volume factor with the lowest energy (in place)."""
+        """Rescale each candidate to its lowest-energy volume (:func:`scan_volumes`, in place)."""
         factors = [float(f) for f in self.volume_scan or ()]
         if len(factors) < 2 or not cands:
             return
-        scaled = []
-        for c in cands:
-            for f in factors:
-                s = c.structure.copy()
-                s.scale_lattice(s.volume * f)
-                scaled.append(s)
-        E = np.asarray(energy(scaled), dtype=float).reshape(len(cands), len(factors))
-        for j, c in enumerate(cands):
-            if not np.isfinite(E[j]).any():
-                continue
-            best = int(np.nanargmin(E[j]))
-            c.structure = scaled[j * len(factors) + best]
-            c.energy_per_atom = float(E[j, best])
-            c.info["volume_factor"] = factors[best]
+        found = scan_volumes([c.structure for c in cands], energy, factors,
+                             self.volume_extend)
+        for c, (f, e, s) in zip(cands, found):
+            if np.isfinite(e):
+                c.structure, c.energy_per_atom, c.info["volume_factor"] = s, e, f
 
     def _runner(self):
         energy = self._energy()

@@ -120,3 +120,86 @@ def test_prerelaxation_reranks_with_a_few_steps(references):
     assert pre and all(np.isfinite(c.info["unrelaxed_energy"]) for c in pre)
     # the trajectory holds the start and may record one more energy than the steps taken
     assert all(c.info.get("relax_steps", 0) <= 3 + 2 for c in ranked[0] if c.relaxed)
+
+
+def test_relaxation_share_keeps_most_slots_for_the_best_generator(nacl, references):
+    """With explore_share=0.25 the generator of the lowest-energy candidate gets 3 of 4
+    slots; a generator that cannot fill its quota hands the slots back."""
+    from skmdl.csp.selection import diverse_head
+
+    templates = [Candidate(r, "template", energy_per_atom=-5.0 + i) for i, r in
+                 enumerate(references)]
+    from csp_crystals import cesium_chloride, zincblende
+
+    wyckoff = [Candidate(s, "wyckoff", energy_per_atom=2.0 + i) for i, s in
+               enumerate([nacl, cesium_chloride("Na", "Cl", 3.4), zincblende("Na", "Cl", 6.0)])]
+    ranked = sorted(templates + wyckoff, key=lambda c: c.energy_per_atom)
+    head = diverse_head(ranked, 4, share=0.25)
+    assert [c.generator for c in head].count("wyckoff") == 1
+    assert [c.generator for c in diverse_head(ranked, 4, share=0.5)].count("wyckoff") == 2
+    only_one = diverse_head(sorted(templates[:1] + wyckoff, key=lambda c: c.energy_per_atom),
+                            4, share=0.25)
+    n_distinct = len(diverse_head(list(wyckoff), 4))  # loose StructureMatcher may merge two
+    assert [c.generator for c in only_one] == ["template"] + ["wyckoff"] * n_distinct
+    assert n_distinct >= 2
+
+
+def test_volume_scan_walks_past_its_edge():
+    """A crystal whose lowest energy lies 40 % above the predicted volume is not left at
+    the scan's +10 % edge."""
+    from pymatgen.core import Lattice, Structure
+
+    from skmdl.csp.volume import scan_volumes
+
+    s = Structure(Lattice.cubic(3.0), ["Si"], [[0, 0, 0]])
+    calls = []
+
+    def energy(structures):
+        calls.append(len(structures))
+        return [(x.volume / s.volume - 1.4) ** 2 for x in structures]
+
+    (f, e, best), = scan_volumes([s], energy, (0.92, 1.0, 1.1), max_extend=4)
+    assert 1.3 < f < 1.5 and np.isclose(best.volume, s.volume * f)
+    assert calls == [3, 1, 1, 1, 1]  # the scan, then one factor per round until past 1.4
+    (f0, _, _), = scan_volumes([s], energy, (0.92, 1.0, 1.1), max_extend=0)
+    assert f0 == 1.1
+    with pytest.raises(ValueError, match="two factors"):
+        scan_volumes([s], energy, (1.0,))
+
+
+def test_relaxation_continues_past_candidates_that_relax_into_one(nacl, references):
+    """n_relax counts distinct relaxed crystals: a candidate that relaxes onto an earlier one
+    does not use up a slot."""
+    from skmdl.csp.relax import CHGNetRelaxer
+
+    class Collapse(CHGNetRelaxer):  # the first two candidates relax into the same cell
+        calls = 0
+
+        def relax(self, structure, steps=None):
+            Collapse.calls += 1
+            return (references[0].copy() if Collapse.calls <= 2 else structure), -3.0, 1
+
+    csp = ShotgunCSP(generators=("template",), relax=False, prototypes=False, n_relax=2)
+    ranked = [Candidate(s, "template", energy_per_atom=-1.0 + i)
+              for i, s in enumerate(references + [nacl])]
+    out, n = csp._relax(ranked, Collapse())
+    assert n == 3  # two that became one crystal, then one more
+    assert [c.relaxed for c in out] == [True] * 3 + [False]
+
+
+def test_training_set_takes_ideal_substitutions_up_to_an_atom_budget(references):
+    """Past 3/4 of n_train, ideal substitutions are evaluated while their atoms fit in
+    ideal_atoms; the random quarter is drawn from the rest either way."""
+    ideal = [Candidate(references[i % 3], "template", info={"perturbed": False})
+             for i in range(10)]  # cells of 8, 2 and 2 atoms
+    others = [Candidate(references[0], "wyckoff") for _ in range(6)]
+    cands = ideal + others
+    sizes = [len(c.structure) for c in ideal]
+    rng = np.random.default_rng(0)
+    csp = ShotgunCSP(n_train=4, ideal_atoms=0)
+    first, rest = csp._training_set(cands, rng)
+    assert first[:3] == [0, 1, 2] and len(first) == 4 and len(rest) == 12
+    csp.set_params(ideal_atoms=sum(sizes[:7]))
+    first, rest = csp._training_set(cands, rng)
+    assert first[:7] == list(range(7)) and len(first) == 8
+    assert sorted(first + rest) == list(range(len(cands)))
