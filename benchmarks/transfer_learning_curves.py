@@ -17,7 +17,10 @@ over repeats) and the ratio transfer / direct.
 ``transfer`` (the default: greedy combination of members no worse than direct),
 ``best`` (``combine="best"``: one member), ``mean`` (the recipe before: no
 direct member, no stack, equal weights over the screened sources), ``outputs``
-(ExtraTrees on [descriptors, the predictions of every allowed source]).
+(ExtraTrees on [descriptors, the predictions of every allowed source]), ``single``
+(the default on the single-task sources only) and ``trunk`` (the default on the
+multi-task trunk only, where the exclusions allow it: a trunk that saw the target's
+quantity never is).
 """
 
 import argparse
@@ -46,10 +49,24 @@ def head(seed):
     return ExtraTreesRegressor(n_estimators=100, max_features=0.3, random_state=seed, n_jobs=1)
 
 
+def split_sources(task):
+    """The allowed sources of ``task``: (single-task models, multi-task trunks)."""
+    from skmdl.library import ModelLibrary
+
+    lib = ModelLibrary.default()
+    ids = transfer_sources(task, lib)
+    trunks = [i for i in ids if lib.quantity(i) == "multi-task"]
+    return [i for i in ids if i not in trunks], trunks
+
+
 def models(task, seed=0):
-    """The compared models, fitted on raw formulas."""
+    """The compared models, fitted on raw formulas (``trunk`` only where a trunk is allowed)."""
     excl = transfer_exclusions(task)
-    return {
+    single, trunks = split_sources(task)
+    extra = {"single": TransferRegressor(sources=single, random_state=seed, **excl)}
+    if trunks:
+        extra["trunk"] = TransferRegressor(sources=trunks, random_state=seed, **excl)
+    return {**extra,
         "direct": make_pipeline(descriptors(), head(seed)),
         "transfer": TransferRegressor(random_state=seed, **excl),
         "best": TransferRegressor(combine="best", random_state=seed, **excl),
@@ -93,16 +110,21 @@ def main():
                 tr = np.random.default_rng(1000 * r + n).choice(pool, size=n, replace=False)
                 todo = models(task, r)
                 for m in names:
+                    if m not in todo:  # no trunk allowed for this target
+                        mae[m].append(np.nan)
+                        continue
                     model = todo[m].fit(X[tr], y[tr])
                     mae[m].append(np.abs(model.predict(X[test]) - y[test]).mean())
             ratios = {m: np.mean(mae[m]) / np.mean(mae["direct"]) for m in names[1:]}
             for m, ratio in ratios.items():
-                if n <= limit:
+                if n <= limit and np.isfinite(ratio):
                     wins[m].setdefault(task, []).append(ratio)
             lines.append(f"| {task} | {n} | "
                          + " | ".join(f"{np.mean(mae[m]):.4g} ± {np.std(mae[m]):.2g}"
+                                      if np.isfinite(mae[m]).all() else "–"
                                       for m in names) + " | "
-                         + " | ".join(f"{ratios[m]:.3f}" for m in names[1:])
+                         + " | ".join(f"{ratios[m]:.3f}" if np.isfinite(ratios[m]) else "–"
+                                      for m in names[1:])
                          + f" | {args.repeats} |")
             print(lines[-1], flush=True)
     lines.append("")

@@ -112,11 +112,11 @@ def run_verify(args) -> int:
 
 
 def run_build(args) -> int:
-    from ..library.recipes import build_default, preset_sources
+    from ..library.recipes import build_default, preset_names
 
     sources = None
     if args.tasks:
-        known = {s.prefix for s in preset_sources(args.preset)}
+        known = set(preset_names(args.preset))
         unknown = [t for t in args.tasks if t not in known]
         if unknown:
             raise InputError(f"unknown source tasks {unknown} for preset {args.preset!r}; "

@@ -115,7 +115,7 @@ def _train_job(data, arch, config, device):
 
 # ------------------------------------------------------------------ build
 
-class _Library:
+class LibraryFolder:
     """The library folder a build writes: its models, index rows and what was trained."""
 
     def __init__(self, root: Path, name: str):
@@ -124,7 +124,7 @@ class _Library:
         self.entries, self.present, self.trained, self.skipped = {}, set(), [], []
 
     @classmethod
-    def open(cls, root: Path, name: str) -> "_Library":
+    def open(cls, root: Path, name: str) -> "LibraryFolder":
         """The folder (created), cleaned of temporaries, with the models already in it."""
         import shutil
 
@@ -227,13 +227,13 @@ def build(sources, out_dir, featurizer=None, n_models=5, seed=0, config=None, n_
     The steps:
 
     1. refuse a source whose task is in ``excluded``;
-    2. :meth:`_Library.open`: remove the temporary folders a killed build left,
+    2. :meth:`LibraryFolder.open`: remove the temporary folders a killed build left,
        find the models already there and reuse their index rows;
     3. per source task with models missing: prepare its data once
        (:func:`~skmdl.library.tasks.prepare_task`), draw the missing models'
        architectures (:func:`_group_architecture`), train them in-process, on
        joblib workers or on dask (:func:`_run_jobs`), and write each artifact
-       with its card (:func:`_card`) and index row (:meth:`_Library.add`; the
+       with its card (:func:`_card`) and index row (:meth:`LibraryFolder.add`; the
        index is rewritten every 10 models and after each task);
     4. write the final index.
     """
@@ -247,7 +247,7 @@ def build(sources, out_dir, featurizer=None, n_models=5, seed=0, config=None, n_
     bad = [s.task for s in sources if s.task in set(excluded)]
     if bad:
         raise ValueError(f"{bad} are benchmark targets and cannot be source tasks")
-    library = _Library.open(Path(out_dir), name)
+    library = LibraryFolder.open(Path(out_dir), name)
     spec = dict(descriptor_spec(featurizer), name=descriptor_name(featurizer))
     jobs = {"config": config, "device": device, "n_jobs": n_jobs, "client": client,
             "batched": group_size > 1}

@@ -75,7 +75,17 @@ def summarize(card: dict) -> dict:
         "hidden": arch.get("hidden"),
         "activation": arch.get("activation"),
         "max_elements": card.get("max_elements"),
+        **_trunk_fields(card),
     }
+
+
+def _trunk_fields(card: dict) -> dict:
+    """A multi-task trunk's index fields: the data sets and quantities of its tasks."""
+    tasks = card.get("tasks")
+    if not isinstance(tasks, list):
+        return {}
+    return {"tasks": [str(t.get("dataset")) for t in tasks],
+            "quantities": sorted({str(t.get("quantity")) for t in tasks})}
 
 
 def write_index(root, entries: list, name: str = "") -> Path:
@@ -314,14 +324,22 @@ class ModelLibrary:
             keep &= hay.str.contains(t, regex=False).to_numpy()
         if exclude_tasks:
             keep &= ~df["task"].isin(list(exclude_tasks)).to_numpy()
+            keep &= ~self._trunk_has("tasks", exclude_tasks)
         if quantity is not None or exclude_quantities:
             wanted = None if quantity is None else set(_as_list(quantity))
             banned = set(exclude_quantities)
+            keep &= ~self._trunk_has("quantities", banned)
             for row, model_id in enumerate(df["id"]):
                 if keep[row]:  # only the rows still in: an old index reads their cards
                     q = self.quantity(model_id)
                     keep[row] = (wanted is None or q in wanted) and q not in banned
         return df[keep].sort_values("id").reset_index(drop=True)
+
+    def _trunk_has(self, field, values) -> np.ndarray:
+        """Per index row: a multi-task trunk with any of ``values`` among its ``field``."""
+        values = set(values)
+        return np.array([bool(values & set(e.get(field) or ())) for e in self._index["models"]],
+                        dtype=bool)
 
     def _entry(self, model_id) -> dict:
         try:
@@ -386,14 +404,22 @@ class ModelLibrary:
         return module_hidden(module, featurizer.transform(X), layers, batch_size)
 
     def predict(self, model_id, X, batch_size=65536):
-        """The source model's prediction of its own property for ``X``."""
+        """The source model's prediction of its own property for ``X``.
+
+        Shape ``(n_samples,)``; ``(n_samples, n_tasks)`` for a multi-task trunk
+        (columns in the order of its card's ``architecture.outputs``).
+        """
         import torch
 
         module, featurizer = self.load(model_id)
         F = torch.as_tensor(featurizer.transform(X), dtype=torch.float32)
         with torch.no_grad():
             out = [module(F[i:i + batch_size]) for i in range(0, len(F), batch_size)]
-        return torch.cat(out).numpy()[:, 0] if out else np.empty(0, dtype=np.float32)
+        n_out = module.layer_width("output")
+        if not out:
+            return np.empty((0, n_out) if n_out > 1 else 0, dtype=np.float32)
+        pred = torch.cat(out).numpy()
+        return pred if n_out > 1 else pred[:, 0]
 
     def verify(self) -> pd.DataFrame:
         """Re-hash every artifact; one row per model with ``ok`` and ``error``."""

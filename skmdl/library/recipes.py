@@ -153,9 +153,26 @@ PRESETS = {
 }
 
 
+#: The multi-task trunk of the embedded library: one network on every inorganic
+#: composition property of the default preset (``skmdl.library.multitask``), at
+#: most 10k training rows per task, cosine decay over 40 epochs.
+TRUNK_NAME = "multitask_inorganic"
+TRUNK_SOURCES = DEFAULT_SOURCES + TRANSPORT_SOURCES
+TRUNK_CONFIG = replace(DEFAULT_CONFIG, max_train=10000, max_epochs=40, patience=6,
+                       schedule="cosine")
+#: presets that hold a trunk: {preset: (trunk name, its sources, its config)}
+TRUNKS = {"default": (TRUNK_NAME, TRUNK_SOURCES, TRUNK_CONFIG)}
+
+
 def preset_sources(preset="default") -> list:
     """Every :class:`SourceTask` of a preset."""
     return [s for sources, _, _ in PRESETS[preset] for s in sources]
+
+
+def preset_names(preset="default") -> list:
+    """Id prefixes a preset builds: its sources' and its trunk's."""
+    trunk = [TRUNKS[preset][0]] if preset in TRUNKS else []
+    return [s.prefix for s in preset_sources(preset)] + trunk
 
 
 def build_default(out_dir, n_models=None, n_jobs=1, client=None, progress=True, sources=None,
@@ -180,10 +197,25 @@ def build_default(out_dir, n_models=None, n_jobs=1, client=None, progress=True, 
             n_models=n if n_models is None else n_models, seed=0, config=config,
             n_jobs=n_jobs, client=client, name="skmdl default library" if preset == "default"
             else f"skmdl {preset} library", progress=progress)
-        for key in ("trained", "skipped"):
-            out[key] += result[key]
-        out["seconds"] += result["seconds"]
+        _add(out, result)
+    if preset in TRUNKS and (wanted is None or TRUNKS[preset][0] in wanted):
+        _add(out, _build_trunk(out_dir, *TRUNKS[preset]))
     return out
+
+
+def _add(out, result):
+    for key in ("trained", "skipped"):
+        out[key] += result[key]
+    out["seconds"] += result["seconds"]
+
+
+def _build_trunk(out_dir, name, sources, config):
+    from ..descriptors import CompositionFeaturizer
+    from .multitask import build_multitask
+
+    return build_multitask(
+        sources, out_dir, name=name, config=config, library_name="skmdl default library",
+        featurizer=CompositionFeaturizer(elements="magpie", stats="all", stoichiometry=True))
 
 
 #: Physical quantity (or quantities) of the transfer benchmark targets

@@ -178,11 +178,12 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         return F[spec]
 
     def _outputs(self, F, ids, cache):
-        """Each source's prediction of its own property, columns in ``ids`` order."""
+        """Each source's prediction of its own property (a multi-task trunk: one column per
+        task), columns in ``ids`` order."""
         for i in ids:
             if i not in cache:
-                cache[i] = self.source_models_.hidden(i, F, ["output"])[:, 0]
-        return np.column_stack([cache[i] for i in ids]) if ids else None
+                cache[i] = self.source_models_.hidden(i, F, ["output"])
+        return np.hstack([cache[i] for i in ids]) if ids else None
 
     def _design(self, F, member, cache):
         """Design matrix of one member and the source output its offset applies to."""
@@ -201,7 +202,7 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         if isinstance(source, (list, tuple)):  # an ensemble: the mean of its outputs
             s = self._outputs(F, list(source), cache).mean(axis=1)
         else:
-            s = cache[source] if source is not None else None
+            s = cache[source][:, 0] if source is not None else None
         return np.hstack(blocks), s
 
     def _seed(self):

@@ -255,7 +255,7 @@ class TransferRegressor(RegressorMixin, TransferBase):
         fits = [mae_loss(y, np.polyval(affine_offset(s, y), s)) if np.ptp(s) > 0 else np.inf
                 for s in S.T]
         best = fidelity[int(np.argmin(fits))]
-        bases = [(best, best, cache[best])]  # (member source, name, its output)
+        bases = [(best, best, cache[best][:, 0])]  # (member source, name, its output)
         if len(fidelity) > 1:
             bases.append((list(fidelity), f"mean of {len(fidelity)}", S.mean(axis=1)))
         kinds = ["delta", "affine", "linear"] if self.fidelity == "auto" else [self.fidelity]

@@ -20,6 +20,8 @@ def test_candidates_exclude_the_target_property(task):
         banned = TARGET_QUANTITIES[task]
         banned = {banned} if isinstance(banned, str) else set(banned)
         assert card["quantity"] not in banned, (task, model_id)
+        for trunk_task in card.get("tasks", ()):  # a multi-task trunk: every one of its tasks
+            assert trunk_task["dataset"] != task and trunk_task["quantity"] not in banned
 
 
 def test_learning_curve_tasks_are_covered(monkeypatch):
