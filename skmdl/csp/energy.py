@@ -39,12 +39,17 @@ class CHGNetEnergy:
     Parameters
     ----------
     batch_size : int
+        Structures per batch at most.
+    max_batch_atoms : int
+        Atoms per batch at most (a larger structure goes alone): sixteen dense
+        60-atom cells in one batch took gigabytes of graph memory.
     device : str
         ``"cpu"`` or ``"cuda"``.
     """
 
-    def __init__(self, batch_size=16, device="cpu"):
+    def __init__(self, batch_size=16, max_batch_atoms=240, device="cpu"):
         self.batch_size = batch_size
+        self.max_batch_atoms = max_batch_atoms
         self.device = device
         self._model = None
 
@@ -60,7 +65,8 @@ class CHGNetEnergy:
         return state
 
     def __repr__(self):
-        return f"CHGNetEnergy(batch_size={self.batch_size}, device={self.device!r})"
+        return (f"CHGNetEnergy(batch_size={self.batch_size}, "
+                f"max_batch_atoms={self.max_batch_atoms}, device={self.device!r})")
 
     def __call__(self, structures) -> np.ndarray:
         structures = [getattr(s, "structure", s) for s in structures]
@@ -69,14 +75,32 @@ class CHGNetEnergy:
         out = []
         # chgnet builds the graphs of every structure it is given before batching: a
         # thousand candidates at once took gigabytes, so hand it one batch at a time
-        for i in range(0, len(structures), self.batch_size):
-            chunk = structures[i:i + self.batch_size]
+        for chunk in _batches(structures, self.batch_size, self.max_batch_atoms):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 preds = self.model.predict_structure(chunk, task="e", batch_size=self.batch_size)
             preds = preds if isinstance(preds, list) else [preds]
             out += [float(np.asarray(p["e"]).reshape(-1)[0]) for p in preds]
         return np.array(out)
+
+
+def _batches(structures, max_structures, max_atoms):
+    """Consecutive runs of ``structures`` within both limits (one structure at least).
+
+    >>> from pymatgen.core import Lattice, Structure
+    >>> s = lambda n: Structure(Lattice.cubic(3.0 * n), ["Na"] * n, [[i / n, 0, 0] for i in range(n)])
+    >>> [len(b) for b in _batches([s(2), s(2), s(5), s(9), s(1)], 16, 8)]
+    [2, 1, 1, 1]
+    """
+    batch, atoms = [], 0
+    for st in structures:
+        if batch and (len(batch) >= max_structures or atoms + len(st) > max_atoms):
+            yield batch
+            batch, atoms = [], 0
+        batch.append(st)
+        atoms += len(st)
+    if batch:
+        yield batch
 
 
 def rdf_fingerprint(structure: Structure, elements, r_max=6.0, n_bins=24, width=0.25):

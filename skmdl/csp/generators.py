@@ -182,6 +182,12 @@ class TemplateGenerator(_Generator):
     count_weight : float
         Weight of the log member count in the prior (0: similarity only).
     volume : {"ratio", "absolute"}
+    volume_window : (float, float)
+        With ``volume="ratio"``, the volume is kept within these multiples of
+        the volume model's own prediction for the target: a template much
+        denser than its formula's predicted volume (a high-pressure phase, a
+        poor volume prediction) gave BN cells of 2.7 Å³/atom, which CHGNet
+        cannot rank and whose dense graphs took gigabytes.
     lattice_sigma, site_sigma : float
         Std of the random strain (fraction) and site displacement (Å) of the copies.
     min_distance_factor : float
@@ -193,9 +199,10 @@ class TemplateGenerator(_Generator):
     name = "template"
 
     def __init__(self, max_assignments=24, per_type=2, count_weight=0.5, volume="ratio",
-                 lattice_sigma=0.03, site_sigma=0.08, min_distance_factor=0.6,
-                 volume_model=None, max_atoms=120):
+                 volume_window=(0.6, 1.6), lattice_sigma=0.03, site_sigma=0.08,
+                 min_distance_factor=0.6, volume_model=None, max_atoms=120):
         super().__init__(min_distance_factor, volume_model, max_atoms)
+        self.volume_window = volume_window
         self.max_assignments = max_assignments
         self.per_type = per_type
         self.count_weight = count_weight
@@ -229,10 +236,15 @@ class TemplateGenerator(_Generator):
         return [(p, c, t, sub, typ) for p, _, c, t, sub, typ in out]
 
     def _scaled(self, s: Structure, template, comp) -> Structure:
+        """``s`` at the template's volume times the volume model's ratio, kept within
+        ``volume_window`` of the model's own volume for the target."""
         if self.volume == "ratio":
             ratio = self.volume_.per_atom(comp) / self.volume_.per_atom(template.formula)
             if np.isfinite(ratio) and ratio > 0:
-                s.scale_lattice(template.structure.volume * ratio)
+                target = self.volume_.per_atom(comp) * len(s)
+                lo, hi = self.volume_window
+                s.scale_lattice(float(np.clip(template.structure.volume * ratio,
+                                              lo * target, hi * target)))
                 return s
         return self.volume_.scale(s)
 

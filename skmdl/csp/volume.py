@@ -126,7 +126,7 @@ def _scaled_copy(structure, factor):
     return s
 
 
-def scan_volumes(structures, energy, factors=(0.92, 1.0, 1.1), max_extend=4):
+def scan_volumes(structures, energy, factors=(0.92, 1.0, 1.1), max_extend=4, bounds=(0.8, 1.7)):
     """Lowest-energy volume factor of each structure: a scan that walks on past its edges.
 
     Every structure is evaluated at each of ``factors`` (relative to its
@@ -136,7 +136,10 @@ def scan_volumes(structures, energy, factors=(0.92, 1.0, 1.1), max_extend=4):
     keeps falling: the composition volume model misses by 20-40 % on some
     crystals (diamond Si from a C template, baddeleyite ZrO2), and a fixed
     ±10 % scan then leaves the right structure at too high an energy to be
-    relaxed. All structures of a round go to ``energy`` in one call.
+    relaxed. The walk stops at ``bounds``: CHGNet rewards compressing some
+    poor candidates without end (a third of BN's went to 0.66x, and their
+    dense graphs took 8 GB). All structures of a round go to ``energy`` in one
+    call.
 
     Parameters
     ----------
@@ -147,6 +150,8 @@ def scan_volumes(structures, energy, factors=(0.92, 1.0, 1.1), max_extend=4):
         At least two volume factors.
     max_extend : int
         Extra steps allowed beyond each edge (0: the plain scan).
+    bounds : (float, float)
+        No factor outside ``[low, high]`` is tried by the walk.
 
     Returns
     -------
@@ -160,6 +165,8 @@ def scan_volumes(structures, energy, factors=(0.92, 1.0, 1.1), max_extend=4):
     >>> toy = lambda ss: [(x.volume - 1.5) ** 2 for x in ss]   # lowest at 1.5x the volume
     >>> round(scan_volumes([s], toy, (0.9, 1.0, 1.1))[0][0], 3)
     1.464
+    >>> round(scan_volumes([s], toy, (0.9, 1.0, 1.1), bounds=(0.8, 1.3))[0][0], 3)
+    1.21
     """
     factors = sorted(float(f) for f in factors)
     if len(factors) < 2:
@@ -171,7 +178,8 @@ def scan_volumes(structures, energy, factors=(0.92, 1.0, 1.1), max_extend=4):
         scaled = [_scaled_copy(structures[j], f) for j, f in todo]
         for (j, f), s, e in zip(todo, scaled, np.asarray(energy(scaled), dtype=float)):
             tried[j][f] = (float(e), s)
-        todo = [step for j, t in enumerate(tried) if (step := _next_factor(j, t, up, down))]
+        todo = [step for j, t in enumerate(tried) if (step := _next_factor(j, t, up, down))
+                and bounds[0] <= step[1] <= bounds[1]]
         if not todo:
             break
     return [_best(t, s) for t, s in zip(tried, structures)]

@@ -163,6 +163,10 @@ def test_volume_scan_walks_past_its_edge():
     assert calls == [3, 1, 1, 1, 1]  # the scan, then one factor per round until past 1.4
     (f0, _, _), = scan_volumes([s], energy, (0.92, 1.0, 1.1), max_extend=0)
     assert f0 == 1.1
+    # never compressed past the lower bound, however far the energy keeps falling
+    squeeze = lambda ss: [x.volume for x in ss]  # noqa: E731
+    (f1, _, _), = scan_volumes([s], squeeze, (0.92, 1.0, 1.1), bounds=(0.8, 1.7))
+    assert 0.8 <= f1 < 0.85
     with pytest.raises(ValueError, match="two factors"):
         scan_volumes([s], energy, (1.0,))
 
