@@ -48,7 +48,8 @@ import numpy as np
 import pandas as pd
 
 from skmdl.csp import NoCandidatesError
-from skmdl.csp.generators import TemplateGenerator, WyckoffGenerator
+from skmdl.csp.generators import TemplateGenerator
+from skmdl.csp.wyckoff import WyckoffGenerator
 from skmdl.csp.metrics import (FINGERPRINT_THRESHOLD, fingerprint_distance, first_match_rank,
                                structure_fingerprint, structure_match)
 from skmdl.csp.shotgun import ShotgunCSP

@@ -107,8 +107,9 @@ ADAPTERS = {
         "tests/transfer/test_automl.py",
     # ShotgunCSP's parts: BaseEstimator for parameters and clone, fitted on a TemplateStore
     "skmdl.csp.generators.TemplateGenerator": "tests/csp/test_generators.py",
-    "skmdl.csp.generators.WyckoffGenerator": "tests/csp/test_generators.py",
+    "skmdl.csp.wyckoff.WyckoffGenerator": "tests/csp/test_generators.py",
     "skmdl.csp.generators.RandomGenerator": "tests/csp/test_generators.py",
+    "skmdl.csp.generators.BaseGenerator": "tests/csp/test_generators.py",
     # the abstract base of TransferRegressor / TransferClassifier, and the regressor's
     # zero gate (fitted on design matrices, not on materials)
     "skmdl.transfer.base.TransferBase": "tests/transfer/test_transfer.py",

@@ -8,7 +8,8 @@ it all, :mod:`~skmdl.csp.metrics` says whether a prediction is right.
 """
 
 from .candidate import Candidate
-from .generators import RandomGenerator, TemplateGenerator, WyckoffGenerator
+from .generators import RandomGenerator, TemplateGenerator
+from .wyckoff import WyckoffGenerator
 from .metrics import fingerprint_distance, first_match_rank, structure_match, success_at_k
 from .shotgun import NoCandidatesError, ShotgunCSP
 from .templates import TemplateStore, leave_one_out

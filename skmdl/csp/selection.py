@@ -92,11 +92,11 @@ def distinct(ranked, k):
 
 
 def polymorph_signatures(templates, max_atoms):
-    """:func:`~skmdl.csp.generators.wyckoff_signature` of each template with ≤ ``max_atoms``
+    """:func:`~skmdl.csp.wyckoff.wyckoff_signature` of each template with ≤ ``max_atoms``
     sites: what a leave-one-out removes from the Materials Project Wyckoff statistics
     (one count per polymorph). Templates pyxtal cannot analyse are skipped.
     """
-    from .generators import wyckoff_signature
+    from .wyckoff import wyckoff_signature
 
     out = []
     for t in templates:

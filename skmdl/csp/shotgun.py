@@ -30,7 +30,8 @@ from sklearn.utils.validation import check_is_fitted
 from ..datasets.structures import is_pool_table
 from .candidate import Candidate
 from .energy import CHGNetEnergy, SurrogateEnergy
-from .generators import RandomGenerator, TemplateGenerator, WyckoffGenerator
+from .generators import RandomGenerator, TemplateGenerator
+from .wyckoff import WyckoffGenerator
 from .metrics import first_match_rank, structure_match
 from .relax import CHGNetRelaxer
 from .selection import distinct, diverse_head, polymorph_signatures

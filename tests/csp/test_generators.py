@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 from pymatgen.core import Composition
 
-from skmdl.csp.generators import (RandomGenerator, TemplateGenerator, WyckoffGenerator,
-                                  min_distance_ok, substitutions, wyckoff_signature)
+from skmdl.csp.generators import (RandomGenerator, TemplateGenerator, min_distance_ok,
+                                  substitutions)
+from skmdl.csp.wyckoff import WyckoffGenerator, wyckoff_signature
 from skmdl.csp.templates import TemplateStore
 from skmdl.csp.volume import VolumeModel
 

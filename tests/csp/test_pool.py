@@ -10,7 +10,8 @@ from pymatgen.core import Structure
 
 from csp_crystals import cesium_chloride, rocksalt, zincblende
 from skmdl.csp import Candidate, NoCandidatesError, ShotgunCSP, TemplateStore
-from skmdl.csp.generators import TemplateGenerator, WyckoffGenerator, wyckoff_signature
+from skmdl.csp.generators import TemplateGenerator
+from skmdl.csp.wyckoff import WyckoffGenerator, wyckoff_signature
 from skmdl.csp.volume import VolumeModel
 from skmdl.datasets.structures import pool_from_structures
 
