@@ -74,6 +74,37 @@ def _take_distinct(queue, out) -> bool:
     return False
 
 
+def relax_distinct(ranked, relaxer, n, share=None):
+    """Relax candidates fully until ``n`` distinct relaxed crystals; ``(ranking, relaxed)``.
+
+    Candidates come in :func:`diverse_head` order (``share`` as there), at most
+    ``2 n`` of them: two candidates often relax into one crystal, and a
+    relaxed crystal that matches an earlier one does not count. The ranking
+    holds the relaxed candidates by energy, then the untried rest of
+    ``ranked``; a candidate whose relaxation fails is dropped (its error in
+    ``info["relax_error"]``).
+    """
+    from .candidate import Candidate
+
+    relaxed, n_distinct, tried = [], 0, []
+    for c in diverse_head(ranked, 2 * n, share):
+        if n_distinct >= n:
+            break
+        tried.append(c)
+        try:
+            s, e, steps = relaxer.relax(c.structure)
+        except Exception as exc:  # noqa: BLE001 - an exploding cell is a bad candidate
+            c.info["relax_error"] = str(exc)
+            continue
+        n_distinct += not any(structure_match(s, r.structure) for r in relaxed)
+        relaxed.append(Candidate(s, c.generator, c.template_id, c.substitution, c.space_group,
+                                 e, True, c.surrogate_energy,
+                                 {"unrelaxed_energy": c.energy_per_atom, **c.info,
+                                  "relax_steps": steps}))
+    rest = [c for c in ranked if not any(c is t for t in tried)]
+    return sorted(relaxed, key=lambda c: c.energy_per_atom) + rest, len(relaxed)
+
+
 def distinct(ranked, k):
     """The first ``k`` candidates of ``ranked`` that match no better-ranked one.
 

@@ -28,13 +28,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..datasets.structures import is_pool_table
-from .candidate import Candidate
 from .energy import CHGNetEnergy, SurrogateEnergy
 from .generators import RandomGenerator, TemplateGenerator
 from .wyckoff import WyckoffGenerator
-from .metrics import first_match_rank, structure_match
+from .metrics import first_match_rank
 from .relax import CHGNetRelaxer
-from .selection import distinct, diverse_head, polymorph_signatures
+from .selection import distinct, diverse_head, polymorph_signatures, relax_distinct
 from .templates import TemplateStore, reduced_formula
 from .volume import VolumeModel, scan_volumes
 
@@ -453,28 +452,10 @@ class ShotgunCSP(BaseEstimator):
         return sorted(ranked, key=lambda c: c.energy_per_atom), len(head) + len(small)
 
     def _relax(self, ranked, relaxer):
-        """Step 5: full relaxation until ``n_relax`` distinct relaxed crystals (at most twice
-        that many tries: two candidates often relax into one); relaxed ones first."""
+        """Step 5: full relaxation until ``n_relax`` distinct relaxed crystals
+        (:func:`~skmdl.csp.selection.relax_distinct`); relaxed ones first."""
         n_relax = self.top_k if self.n_relax is None else self.n_relax
-        queue = diverse_head(ranked, 2 * n_relax, self.explore_share)
-        relaxed, n_distinct, tried = [], 0, []
-        for c in queue:
-            if n_distinct >= n_relax:
-                break
-            tried.append(c)
-            try:
-                s, e, steps = relaxer.relax(c.structure)
-            except Exception as exc:  # noqa: BLE001 - an exploding cell is a bad candidate
-                c.info["relax_error"] = str(exc)
-                continue
-            duplicate = any(structure_match(s, r.structure) for r in relaxed)
-            n_distinct += not duplicate
-            relaxed.append(Candidate(s, c.generator, c.template_id, c.substitution,
-                                     c.space_group, e, True, c.surrogate_energy,
-                                     {"unrelaxed_energy": c.energy_per_atom, **c.info,
-                                      "relax_steps": steps}))
-        rest = [c for c in ranked if not any(c is t for t in tried)]
-        return sorted(relaxed, key=lambda c: c.energy_per_atom) + rest, len(relaxed)
+        return relax_distinct(ranked, relaxer, n_relax, self.explore_share)
 
     def _predict_one(self, x, energy, relaxer):
         """Ranked candidates and details for one formula: the steps of the class docstring."""

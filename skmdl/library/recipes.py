@@ -153,17 +153,6 @@ PRESETS = {
 }
 
 
-#: The multi-task trunk of the embedded library: one network on every inorganic
-#: composition property of the default preset (``skmdl.library.multitask``), at
-#: most 10k training rows per task, cosine decay over 40 epochs.
-TRUNK_NAME = "multitask_inorganic"
-TRUNK_SOURCES = DEFAULT_SOURCES + TRANSPORT_SOURCES
-TRUNK_CONFIG = replace(DEFAULT_CONFIG, max_train=10000, max_epochs=40, patience=6,
-                       schedule="cosine")
-#: presets that hold a trunk: {preset: (trunk name, its sources, its config)}
-TRUNKS = {"default": (TRUNK_NAME, TRUNK_SOURCES, TRUNK_CONFIG)}
-
-
 def preset_sources(preset="default") -> list:
     """Every :class:`SourceTask` of a preset."""
     return [s for sources, _, _ in PRESETS[preset] for s in sources]
@@ -171,8 +160,7 @@ def preset_sources(preset="default") -> list:
 
 def preset_names(preset="default") -> list:
     """Id prefixes a preset builds: its sources' and its trunk's."""
-    trunk = [TRUNKS[preset][0]] if preset in TRUNKS else []
-    return [s.prefix for s in preset_sources(preset)] + trunk
+    return [s.prefix for s in preset_sources(preset)] + [t[0] for t in TRUNKS.get(preset, ())]
 
 
 def build_default(out_dir, n_models=None, n_jobs=1, client=None, progress=True, sources=None,
@@ -198,8 +186,9 @@ def build_default(out_dir, n_models=None, n_jobs=1, client=None, progress=True, 
             n_jobs=n_jobs, client=client, name="skmdl default library" if preset == "default"
             else f"skmdl {preset} library", progress=progress)
         _add(out, result)
-    if preset in TRUNKS and (wanted is None or TRUNKS[preset][0] in wanted):
-        _add(out, _build_trunk(out_dir, *TRUNKS[preset]))
+    for trunk in TRUNKS.get(preset, ()):
+        if wanted is None or trunk[0] in wanted:
+            _add(out, _build_trunk(out_dir, *trunk))
     return out
 
 
@@ -271,3 +260,28 @@ def transfer_sources(task, library=None, kind="inorganic"):
 
     lib = ModelLibrary.default() if library is None else library
     return lib.search(kind=kind, **transfer_exclusions(task))["id"].tolist()
+
+
+#: The multi-task trunk of the embedded library: one network on every inorganic
+#: composition property of the default preset (``skmdl.library.multitask``), at
+#: most 10k training rows per task, cosine decay over 40 epochs.
+TRUNK_NAME = "multitask_inorganic"
+TRUNK_SOURCES = DEFAULT_SOURCES + TRANSPORT_SOURCES
+TRUNK_CONFIG = replace(DEFAULT_CONFIG, max_train=10000, max_epochs=40, patience=6,
+                       schedule="cosine")
+
+
+def _target_quantity(source) -> bool:
+    banned = {q for v in TARGET_QUANTITIES.values() for q in ([v] if isinstance(v, str) else v)}
+    return source.task in TARGET_QUANTITIES or source.quantity in banned
+
+
+#: A second trunk on the properties that are no transfer benchmark's quantity (no
+#: energy, modulus, magnetic moment, dielectric or perovskite task): the one the
+#: small-data learning curves and the HEA benchmark may use.
+HELDOUT_TRUNK_NAME = "multitask_inorganic_heldout"
+
+#: presets that hold trunks: {preset: [(trunk name, its sources, its config), ...]}
+TRUNKS = {"default": [(TRUNK_NAME, TRUNK_SOURCES, TRUNK_CONFIG),
+                      (HELDOUT_TRUNK_NAME, [s for s in TRUNK_SOURCES if not _target_quantity(s)],
+                       TRUNK_CONFIG)]}

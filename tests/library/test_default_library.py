@@ -21,9 +21,26 @@ def test_at_least_30_inorganic_properties_with_5_models_each(lib):
     assert df[["mae", "rmse", "r2", "n_test"]].notna().all().all()
 
 
+def test_heldout_trunk_saw_no_benchmark_quantity(lib):
+    from skmdl.library.recipes import TARGET_QUANTITIES, transfer_exclusions
+
+    card = lib.card("multitask_inorganic_heldout-000")
+    assert len(card["tasks"]) >= 10
+    for task in TARGET_QUANTITIES:  # a candidate of every transfer benchmark target
+        assert "multitask_inorganic_heldout-000" in set(
+            lib.search(kind="inorganic", **transfer_exclusions(task))["id"]), task
+    full = lib.card("multitask_inorganic-000")["tasks"]
+    for task in TARGET_QUANTITIES:  # the full trunk only where none of its tasks is banned
+        excl = transfer_exclusions(task)
+        seen = any(t["dataset"] in excl["exclude_tasks"]
+                   or t["quantity"] in excl["exclude_quantities"] for t in full)
+        allowed = "multitask_inorganic-000" in set(lib.search(kind="inorganic", **excl)["id"])
+        assert allowed != seen, task
+
+
 def test_multi_task_trunk_covers_the_inorganic_properties(lib):
     ids = lib.search(kind="inorganic", quantity="multi-task")["id"].tolist()
-    assert ids == ["multitask_inorganic-000"]
+    assert ids == ["multitask_inorganic-000", "multitask_inorganic_heldout-000"]
     card = lib.card(ids[0])
     tasks = card["tasks"]
     assert len({t["property"] for t in tasks}) >= 30
