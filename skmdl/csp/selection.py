@@ -9,7 +9,40 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from .metrics import structure_match
+
+
+def is_ideal(c) -> bool:
+    """Whether a candidate is an unperturbed template substitution."""
+    return c.generator == "template" and not c.info.get("perturbed")
+
+
+def training_set(cands, rng, n_train, ideal_atoms):
+    """``(evaluated first, the rest)``: indices of the candidates the energy model sees first.
+
+    The ideal substitutions in prior order (their order in ``cands``): at least
+    ``3 * n_train // 4`` of them, more while their cells hold at most
+    ``ideal_atoms`` atoms in all; then ``n_train`` minus that quarter-rule share
+    drawn at random from the others. ``n_train=0``: none.
+
+    Examples
+    --------
+    >>> training_set([], __import__("numpy").random.default_rng(0), 4, 100)
+    ([], [])
+    """
+    ideal = [i for i, c in enumerate(cands) if is_ideal(c)]
+    n_ideal = min(len(ideal), max(1, (3 * n_train) // 4)) if n_train else 0
+    atoms = np.cumsum([len(cands[i].structure) for i in ideal])
+    n_fit = int(np.searchsorted(atoms, ideal_atoms, side="right")) if n_ideal else 0
+    first = ideal[:max(n_ideal, n_fit)]
+    taken = set(first)
+    rest = [i for i in range(len(cands)) if i not in taken]
+    rng.shuffle(rest)
+    first += rest[:max(0, n_train - n_ideal)]
+    taken = set(first)
+    return first, [i for i in range(len(cands)) if i not in taken]
 
 
 def diverse_head(ranked, n, share=None):

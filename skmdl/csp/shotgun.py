@@ -33,7 +33,8 @@ from .generators import RandomGenerator, TemplateGenerator
 from .wyckoff import WyckoffGenerator
 from .metrics import first_match_rank
 from .relax import CHGNetRelaxer
-from .selection import distinct, diverse_head, polymorph_signatures, relax_distinct
+from .selection import (distinct, diverse_head, is_ideal, polymorph_signatures,
+                        relax_distinct, training_set)
 from .templates import TemplateStore, reduced_formula
 from .volume import VolumeModel, scan_volumes
 
@@ -388,29 +389,15 @@ class ShotgunCSP(BaseEstimator):
             "found no geometrically feasible crystal (try more n_candidates, other "
             "generators or more reference structures)")
 
-    @staticmethod
-    def _is_ideal(c) -> bool:
-        return c.generator == "template" and not c.info.get("perturbed")
-
     def _training_set(self, cands, rng):
-        """Step 2 (choice): the best-prior ideal substitutions and random others."""
-        ideal = [i for i, c in enumerate(cands) if self._is_ideal(c)]  # prior order
-        n_ideal = min(len(ideal), max(1, (3 * self.n_train) // 4)) if self.n_train else 0
-        atoms = np.cumsum([len(cands[i].structure) for i in ideal])
-        n_fit = int(np.searchsorted(atoms, self.ideal_atoms, side="right")) if n_ideal else 0
-        first = ideal[:max(n_ideal, n_fit)]
-        taken = set(first)
-        rest = [i for i in range(len(cands)) if i not in taken]
-        rng.shuffle(rest)
-        first += rest[:max(0, self.n_train - n_ideal)]
-        taken = set(first)
-        return first, [i for i in range(len(cands)) if i not in taken]
+        """Step 2 (choice): :func:`~skmdl.csp.selection.training_set`."""
+        return training_set(cands, rng, self.n_train, self.ideal_atoms)
 
     def _evaluate(self, cands, energy):
         """Energies of the candidates not evaluated yet; ideal substitutions at each
         ``volume_scan`` volume (the best kept)."""
         todo = [c for c in cands if not np.isfinite(c.energy_per_atom)]
-        scan = [c for c in todo if self._is_ideal(c)]
+        scan = [c for c in todo if is_ideal(c)]
         self._scan_volumes(scan, energy)
         single = [c for c in todo if not np.isfinite(c.energy_per_atom)]
         for c, e in zip(single, energy([c.structure for c in single])):
@@ -439,7 +426,7 @@ class ShotgunCSP(BaseEstimator):
         if self.n_prerelax == 0 or self.prerelax_steps == 0:
             return ranked, 0
         head = diverse_head(ranked, self.n_prerelax, self.explore_share)
-        small = [c for c in ranked if self._is_ideal(c)
+        small = [c for c in ranked if is_ideal(c)
                  and len(c.structure) <= self.prerelax_max_atoms
                  and not any(c is h for h in head)][:self.n_prerelax]
         for c in head + small:

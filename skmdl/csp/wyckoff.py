@@ -61,6 +61,14 @@ def wyckoff_signature(structure: Structure, tol: float = 0.1):
 
     The key of :func:`_mp_wyckoff_table`; used to leave a benchmark target's own
     entry out of the statistics (``WyckoffGenerator(exclude_signatures=...)``).
+
+    Examples
+    --------
+    >>> from pymatgen.core import Lattice, Structure
+    >>> nacl = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"],
+    ...                                  [[0, 0, 0], [0.5, 0.5, 0.5]])
+    >>> wyckoff_signature(nacl)   # rock salt: 4a + 4b of Fm-3m, 8 atoms per conventional cell
+    (225, 8, (10, 11))
     """
     from pyxtal import pyxtal
 

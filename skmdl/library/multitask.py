@@ -55,7 +55,14 @@ def stack_tasks(sources, featurizer, seed, config, data=None, memo=None):
 
 
 def task_scaling(y, t, n_tasks):
-    """Per-task target mean and scale (1 for a constant or empty task)."""
+    """Per-task target mean and scale (1 for a constant or empty task).
+
+    Examples
+    --------
+    >>> mean, scale = task_scaling(np.array([1.0, 3.0, 10.0]), np.array([0, 0, 2]), 3)
+    >>> mean.tolist(), scale.tolist()   # task 1 has no rows, task 2 one
+    ([2.0, 0.0, 10.0], [1.0, 1.0, 1.0])
+    """
     mean, scale = np.zeros(n_tasks), np.ones(n_tasks)
     for k in range(n_tasks):
         yk = y[t == k]

@@ -183,10 +183,11 @@ def test_relaxation_continues_past_candidates_that_relax_into_one(nacl, referenc
             Collapse.calls += 1
             return (references[0].copy() if Collapse.calls <= 2 else structure), -3.0, 1
 
-    csp = ShotgunCSP(generators=("template",), relax=False, prototypes=False, n_relax=2)
+    from skmdl.csp.selection import relax_distinct
+
     ranked = [Candidate(s, "template", energy_per_atom=-1.0 + i)
               for i, s in enumerate(references + [nacl])]
-    out, n = csp._relax(ranked, Collapse())
+    out, n = relax_distinct(ranked, Collapse(), 2, share=0.25)
     assert n == 3  # two that became one crystal, then one more
     assert [c.relaxed for c in out] == [True] * 3 + [False]
 
@@ -199,11 +200,11 @@ def test_training_set_takes_ideal_substitutions_up_to_an_atom_budget(references)
     others = [Candidate(references[0], "wyckoff") for _ in range(6)]
     cands = ideal + others
     sizes = [len(c.structure) for c in ideal]
+    from skmdl.csp.selection import training_set
+
     rng = np.random.default_rng(0)
-    csp = ShotgunCSP(n_train=4, ideal_atoms=0)
-    first, rest = csp._training_set(cands, rng)
+    first, rest = training_set(cands, rng, n_train=4, ideal_atoms=0)
     assert first[:3] == [0, 1, 2] and len(first) == 4 and len(rest) == 12
-    csp.set_params(ideal_atoms=sum(sizes[:7]))
-    first, rest = csp._training_set(cands, rng)
+    first, rest = training_set(cands, rng, n_train=4, ideal_atoms=sum(sizes[:7]))
     assert first[:7] == list(range(7)) and len(first) == 8
     assert sorted(first + rest) == list(range(len(cands)))
