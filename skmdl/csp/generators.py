@@ -233,9 +233,10 @@ class TemplateGenerator(BaseGenerator):
         """``s`` at the template's volume times the volume model's ratio, kept within
         ``volume_window`` of the model's own volume for the target."""
         if self.volume == "ratio":
-            ratio = self.volume_.per_atom(comp) / self.volume_.per_atom(template.formula)
+            per_atom = self.volume_.per_atom(comp)
+            ratio = per_atom / self.volume_.per_atom(template.formula)
             if np.isfinite(ratio) and ratio > 0:
-                target = self.volume_.per_atom(comp) * len(s)
+                target = per_atom * len(s)
                 lo, hi = self.volume_window
                 s.scale_lattice(float(np.clip(template.structure.volume * ratio,
                                               lo * target, hi * target)))

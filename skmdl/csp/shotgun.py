@@ -234,10 +234,11 @@ class ShotgunCSP(BaseEstimator):
     }
 
     def __init__(self, generators=("template", "wyckoff"), energy_model="chgnet",
-                 n_candidates=1000, n_train=48, ideal_atoms=2000, n_screen=48, top_k=10, surrogate=True,
-                 relax=True, n_relax=None, relax_steps=60, fmax=0.1, n_prerelax=16,
-                 prerelax_steps=10, prerelax_max_atoms=8, volume_scan=(0.92, 1.0, 1.1),
-                 volume_extend=4, explore_share=0.25, prototypes=True, exclude_formulas=(), n_jobs=None, random_state=None,
+                 n_candidates=1000, n_train=48, ideal_atoms=2000, n_screen=48, top_k=10,
+                 surrogate=True, relax=True, n_relax=None, relax_steps=60, fmax=0.1,
+                 n_prerelax=16, prerelax_steps=10, prerelax_max_atoms=8,
+                 volume_scan=(0.92, 1.0, 1.1), volume_extend=4, explore_share=0.25,
+                 prototypes=True, exclude_formulas=(), n_jobs=None, random_state=None,
                  device="cpu", verbose=False):
         self.generators = generators
         self.energy_model = energy_model

@@ -10,8 +10,8 @@ crystal: ``id``, ``formula`` (reduced), ``anonymized_formula``, ``nsites``,
 :func:`table_structure` builds one for a row when it is needed, so a template
 look-up never pays for the other 155,000.
 
-Parsing the JSON lines takes ~20-40 s on 2 cores (orjson where it can); the parsed arrays are cached in
-``$SKMDL_CACHE`` (default ``~/.cache/skmdl``) as one ``.npz`` file, written
+Parsing the JSON lines takes ~20-40 s on 2 cores (orjson where it can); the
+parsed arrays are cached in ``$SKMDL_CACHE`` (default ``~/.cache/skmdl``) as one ``.npz`` file, written
 atomically, checksummed (sha256 in a sidecar file, checked on every load) and
 keyed by the sha256 of the source file, so a changed source is parsed again.
 """

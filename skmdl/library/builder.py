@@ -244,9 +244,7 @@ def build(sources, out_dir, featurizer=None, n_models=5, seed=0, config=None, n_
     t_start = time.perf_counter()
     config = config or TrainingConfig()
     featurizer = featurizer or CompositionFeaturizer(stats="all", stoichiometry=True)
-    bad = [s.task for s in sources if s.task in set(excluded)]
-    if bad:
-        raise ValueError(f"{bad} are benchmark targets and cannot be source tasks")
+    refuse_excluded(sources, excluded)
     library = LibraryFolder.open(Path(out_dir), name)
     spec = dict(descriptor_spec(featurizer), name=descriptor_name(featurizer))
     jobs = {"config": config, "device": device, "n_jobs": n_jobs, "client": client,
@@ -277,6 +275,13 @@ def build(sources, out_dir, featurizer=None, n_models=5, seed=0, config=None, n_
     library.write_index()
     return {"trained": library.trained, "skipped": library.skipped,
             "seconds": time.perf_counter() - t_start}
+
+
+def refuse_excluded(sources, excluded) -> None:
+    """ValueError naming the sources whose task is in ``excluded`` (benchmark targets)."""
+    bad = [s.task for s in sources if s.task in set(excluded)]
+    if bad:
+        raise ValueError(f"{bad} are benchmark targets and cannot be source tasks")
 
 
 def _group_architecture(seed, task, k, config, group_size):

@@ -168,7 +168,7 @@ def _val_loss(model, val, n_tasks) -> float:
     model.eval()
     with torch.no_grad():
         err = (model.forward_scaled(Z).gather(1, t[:, None])[:, 0] - y) ** 2
-        sums = torch.zeros(n_tasks).index_add_(0, t, err)
+        sums = err.new_zeros(n_tasks).index_add_(0, t, err)
         counts = torch.bincount(t, minlength=n_tasks)
     seen = counts > 0
     return float((sums[seen] / counts[seen]).mean()) if seen.any() else float("inf")
@@ -264,13 +264,12 @@ def build_multitask(sources, out_dir, featurizer=None, name="multitask_inorganic
 
     from ..descriptors import CompositionFeaturizer
     from .artifact import descriptor_spec
-    from .builder import BENCHMARK_TARGETS, LibraryFolder, TrainingConfig, descriptor_name
+    from .builder import (BENCHMARK_TARGETS, LibraryFolder, TrainingConfig, descriptor_name,
+                          refuse_excluded)
 
     t0 = time.perf_counter()
     excluded = BENCHMARK_TARGETS if excluded is None else tuple(excluded)
-    bad = [s.task for s in sources if s.task in set(excluded)]
-    if bad:
-        raise ValueError(f"{bad} are benchmark targets and cannot be source tasks")
+    refuse_excluded(sources, excluded)
     if len({s.prefix for s in sources}) != len(sources):
         raise ValueError("the trunk's sources must have distinct names")
     model_id = f"{name}-000"

@@ -163,6 +163,13 @@ def preset_names(preset="default") -> list:
     return [s.prefix for s in preset_sources(preset)] + [t[0] for t in TRUNKS.get(preset, ())]
 
 
+def composition_featurizer():
+    """The descriptors of the composition presets: magpie, all statistics, stoichiometry."""
+    from ..descriptors import CompositionFeaturizer
+
+    return CompositionFeaturizer(elements="magpie", stats="all", stoichiometry=True)
+
+
 def build_default(out_dir, n_models=None, n_jobs=1, client=None, progress=True, sources=None,
                   preset="default"):
     """Build a preset's composition sources (needs ``$SKMDL_DATA``); resumable.
@@ -170,7 +177,6 @@ def build_default(out_dir, n_models=None, n_jobs=1, client=None, progress=True, 
     ``n_models`` overrides the preset's models per source; ``sources`` (a
     list of ``SourceTask`` or their id prefixes) restricts the build to them.
     """
-    from ..descriptors import CompositionFeaturizer
     from .builder import build
 
     wanted = None if sources is None else {getattr(s, "prefix", s) for s in sources}
@@ -181,7 +187,7 @@ def build_default(out_dir, n_models=None, n_jobs=1, client=None, progress=True, 
             continue
         result = build(
             group, out_dir,
-            featurizer=CompositionFeaturizer(elements="magpie", stats="all", stoichiometry=True),
+            featurizer=composition_featurizer(),
             n_models=n if n_models is None else n_models, seed=0, config=config,
             n_jobs=n_jobs, client=client, name="skmdl default library" if preset == "default"
             else f"skmdl {preset} library", progress=progress)
@@ -199,12 +205,11 @@ def _add(out, result):
 
 
 def _build_trunk(out_dir, name, sources, config):
-    from ..descriptors import CompositionFeaturizer
     from .multitask import build_multitask
 
-    return build_multitask(
-        sources, out_dir, name=name, config=config, library_name="skmdl default library",
-        featurizer=CompositionFeaturizer(elements="magpie", stats="all", stoichiometry=True))
+    return build_multitask(sources, out_dir, name=name, config=config,
+                           library_name="skmdl default library",
+                           featurizer=composition_featurizer())
 
 
 #: Physical quantity (or quantities) of the transfer benchmark targets
@@ -272,8 +277,9 @@ TRUNK_CONFIG = replace(DEFAULT_CONFIG, max_train=10000, max_epochs=40, patience=
 
 
 def _target_quantity(source) -> bool:
-    banned = {q for v in TARGET_QUANTITIES.values() for q in ([v] if isinstance(v, str) else v)}
-    return source.task in TARGET_QUANTITIES or source.quantity in banned
+    """Whether a source is some transfer benchmark's task or quantity."""
+    return any(source.task in excl["exclude_tasks"] or source.quantity in excl["exclude_quantities"]
+               for excl in map(transfer_exclusions, TARGET_QUANTITIES))
 
 
 #: A second trunk on the properties that are no transfer benchmark's quantity (no
