@@ -26,6 +26,11 @@ def _matcher():
 
 
 @lru_cache(maxsize=1)
+def _tight_matcher():
+    return StructureMatcher()  # pymatgen's defaults: ltol=0.2, stol=0.3, angle_tol=5
+
+
+@lru_cache(maxsize=1)
 def _fingerprinter():
     purpose = "the fingerprint distance (CrystalNN site statistics)"
     site = import_optional("matminer.featurizers.site", purpose)
@@ -59,6 +64,31 @@ def structure_match(pred, true) -> bool:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return bool(_matcher().fit(pred, true))
+
+
+def near_copy(a, b) -> bool:
+    """Whether two structures are copies of one crystal, at pymatgen's default tolerances.
+
+    Tighter than :func:`structure_match` (ltol 0.2, stol 0.3, angle 5°): the
+    success criterion's tolerances also merge related polymorphs *before*
+    relaxation (baddeleyite ZrO2 and its orthorhombic cousin), which must each
+    be relaxed to tell them apart.
+
+    Examples
+    --------
+    >>> from pymatgen.core import Lattice, Structure
+    >>> cscl = Structure(Lattice.cubic(4.0), ["Cs", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    >>> stretched = Structure(Lattice.tetragonal(4.0, 5.6), ["Cs", "Cl"],
+    ...                       [[0, 0, 0], [0.5, 0.5, 0.5]])
+    >>> near_copy(cscl, cscl.copy()), near_copy(cscl, stretched), structure_match(cscl, stretched)
+    (True, False, True)
+    """
+    a, b = _structure(a), _structure(b)
+    if a.composition.reduced_composition != b.composition.reduced_composition:
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return bool(_tight_matcher().fit(a, b))
 
 
 def structure_fingerprint(structure) -> np.ndarray:

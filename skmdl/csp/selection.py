@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from .metrics import structure_match
+from .metrics import near_copy, structure_match
 
 
 def is_ideal(c) -> bool:
@@ -48,8 +48,11 @@ def training_set(cands, rng, n_train, ideal_atoms):
 def diverse_head(ranked, n, share=None):
     """The ``n`` candidates to relax, taken in turn from each generator's own energy order.
 
-    Generators come in the order of their best candidate; a candidate that
-    StructureMatcher finds equal to one already taken is skipped. Random
+    Generators come in the order of their best candidate; a near copy of one
+    already taken (:func:`~skmdl.csp.metrics.near_copy`, pymatgen's default
+    tolerances, not the success criterion's looser ones, which merged
+    baddeleyite ZrO2 into an orthorhombic candidate that relaxed elsewhere) is
+    skipped. Random
     symmetric crystals have far higher unrelaxed energies than substituted
     templates, so a plain top-n would relax only template candidates (and
     near-copies of one); but plain alternation gives them half the slots even
@@ -101,10 +104,32 @@ def _take_distinct(queue, out) -> bool:
     """Move the first candidate of ``queue`` that matches nothing in ``out`` onto it."""
     while queue:
         c = queue.pop(0)
-        if not any(structure_match(c.structure, o.structure) for o in out):
+        if not any(near_copy(c.structure, o.structure) for o in out):
             out.append(c)
             return True
     return False
+
+
+def prerelax(ranked, relaxer, n, steps, share=None, max_atoms=8):
+    """A few relaxation steps for the likely winners; ``(re-ranked, number pre-relaxed)``.
+
+    The :func:`diverse_head` of ``n`` candidates (``share`` as there) and up to
+    ``n`` more ideal substitutions of at most ``max_atoms`` atoms (unrelaxed,
+    h-BN ranked 17th; a few steps bring it to the top) get ``steps``
+    relaxation steps, in place; a candidate whose relaxation fails stays as it
+    was. The energy before is kept in ``info["unrelaxed_energy"]``.
+    """
+    head = diverse_head(ranked, n, share)
+    small = [c for c in ranked if is_ideal(c) and len(c.structure) <= max_atoms
+             and not any(c is h for h in head)][:n]
+    for c in head + small:
+        try:
+            s, e, _ = relaxer.relax(c.structure, steps=steps)
+        except Exception:  # noqa: BLE001 - left as it was
+            continue
+        c.info["unrelaxed_energy"] = c.energy_per_atom
+        c.structure, c.energy_per_atom, c.info["prerelaxed"] = s, e, True
+    return sorted(ranked, key=lambda c: c.energy_per_atom), len(head) + len(small)
 
 
 def relax_distinct(ranked, relaxer, n, share=None):

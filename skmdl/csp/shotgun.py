@@ -16,7 +16,6 @@ structure types (:mod:`skmdl.csp.types`) and ordered by chemical similarity.
 from __future__ import annotations
 
 import copy
-import time
 import warnings
 import zlib
 from numbers import Integral, Real
@@ -28,15 +27,16 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..datasets.structures import is_pool_table
+from ..utils.timing import StepClock
 from .energy import CHGNetEnergy, SurrogateEnergy
 from .generators import RandomGenerator, TemplateGenerator
 from .wyckoff import WyckoffGenerator
 from .metrics import first_match_rank
 from .relax import CHGNetRelaxer
-from .selection import (distinct, diverse_head, is_ideal, polymorph_signatures,
-                        relax_distinct, training_set)
+from .selection import (distinct, is_ideal, polymorph_signatures, prerelax, relax_distinct,
+                        training_set)
 from .templates import TemplateStore, reduced_formula
-from .volume import VolumeModel, scan_volumes
+from .volume import VolumeModel, rescale_candidates
 
 GENERATORS = {"template": TemplateGenerator, "wyckoff": WyckoffGenerator,
               "random": RandomGenerator}
@@ -63,22 +63,6 @@ def _items(X):
 
 class NoCandidatesError(ValueError):
     """No generator produced a candidate structure for a formula."""
-
-
-class _Clock:
-    """Seconds spent per named step (the profile in ``details["profile"]``)."""
-
-    def __init__(self):
-        self.t0 = self.last = time.perf_counter()
-        self.steps = {}
-
-    def lap(self, name):
-        now = time.perf_counter()
-        self.steps[name] = self.steps.get(name, 0.0) + now - self.last
-        self.last = now
-
-    def total(self):
-        return time.perf_counter() - self.t0
 
 
 class ShotgunCSP(BaseEstimator):
@@ -423,21 +407,11 @@ class ShotgunCSP(BaseEstimator):
         return chosen
 
     def _prerelax(self, ranked, relaxer):
-        """Step 4: a few relaxation steps for the best distinct and the small ideal ones."""
+        """Step 4: :func:`~skmdl.csp.selection.prerelax`."""
         if self.n_prerelax == 0 or self.prerelax_steps == 0:
             return ranked, 0
-        head = diverse_head(ranked, self.n_prerelax, self.explore_share)
-        small = [c for c in ranked if is_ideal(c)
-                 and len(c.structure) <= self.prerelax_max_atoms
-                 and not any(c is h for h in head)][:self.n_prerelax]
-        for c in head + small:
-            try:
-                s, e, _ = relaxer.relax(c.structure, steps=self.prerelax_steps)
-            except Exception:  # noqa: BLE001 - left as it was
-                continue
-            c.info["unrelaxed_energy"] = c.energy_per_atom
-            c.structure, c.energy_per_atom, c.info["prerelaxed"] = s, e, True
-        return sorted(ranked, key=lambda c: c.energy_per_atom), len(head) + len(small)
+        return prerelax(ranked, relaxer, self.n_prerelax, self.prerelax_steps,
+                        self.explore_share, self.prerelax_max_atoms)
 
     def _relax(self, ranked, relaxer):
         """Step 5: full relaxation until ``n_relax`` distinct relaxed crystals
@@ -447,7 +421,7 @@ class ShotgunCSP(BaseEstimator):
 
     def _predict_one(self, x, energy, relaxer):
         """Ranked candidates and details for one formula: the steps of the class docstring."""
-        clock = _Clock()
+        clock = StepClock()
         comp = _composition(x)
         rng = np.random.default_rng(self._seed(comp))
         cands, counts = self._generate(comp, rng)
@@ -478,15 +452,8 @@ class ShotgunCSP(BaseEstimator):
         return out, details
 
     def _scan_volumes(self, cands, energy):
-        """Rescale each candidate to its lowest-energy volume (:func:`scan_volumes`, in place)."""
-        factors = [float(f) for f in self.volume_scan or ()]
-        if len(factors) < 2 or not cands:
-            return
-        found = scan_volumes([c.structure for c in cands], energy, factors,
-                             self.volume_extend)
-        for c, (f, e, s) in zip(cands, found):
-            if np.isfinite(e):
-                c.structure, c.energy_per_atom, c.info["volume_factor"] = s, e, f
+        """Each ideal candidate at its lowest-energy volume (:func:`rescale_candidates`)."""
+        rescale_candidates(cands, energy, self.volume_scan, self.volume_extend)
 
     def _runner(self):
         energy = self._energy()

@@ -185,6 +185,21 @@ def scan_volumes(structures, energy, factors=(0.92, 1.0, 1.1), max_extend=4, bou
     return [_best(t, s) for t, s in zip(tried, structures)]
 
 
+def rescale_candidates(cands, energy, factors=(0.92, 1.0, 1.1), max_extend=4) -> None:
+    """Each candidate at its lowest-energy volume by :func:`scan_volumes`, in place.
+
+    The energy becomes the candidate's ``energy_per_atom`` and the factor
+    ``info["volume_factor"]``; fewer than two factors scan nothing.
+    """
+    factors = [float(f) for f in factors or ()]
+    if len(factors) < 2 or not cands:
+        return
+    found = scan_volumes([c.structure for c in cands], energy, factors, max_extend)
+    for c, (f, e, s) in zip(cands, found):
+        if np.isfinite(e):
+            c.structure, c.energy_per_atom, c.info["volume_factor"] = s, e, f
+
+
 def _next_factor(j, tried, up, down):
     """``(j, factor)`` one step past the edge where the lowest energy of ``tried`` lies."""
     finite = {f: e for f, (e, _) in tried.items() if np.isfinite(e)}

@@ -1,0 +1,54 @@
+"""Which candidates get relaxed: near copies skipped, related polymorphs kept apart."""
+import numpy as np
+from pymatgen.core import Lattice, Structure
+
+from skmdl.csp import Candidate
+from skmdl.csp.metrics import near_copy, structure_match
+from skmdl.csp.selection import diverse_head, prerelax
+
+
+def _cscl(c=4.0, e=-1.0, generator="template"):
+    s = Structure(Lattice.tetragonal(4.0, c), ["Cs", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    return Candidate(s, generator, energy_per_atom=e)
+
+
+def test_related_polymorphs_both_enter_the_relaxation_set():
+    cubic, copy, stretched = _cscl(4.0, -1.0), _cscl(4.0, -0.9), _cscl(5.6, -0.8)
+    # the success criterion merges the stretched cell with the cubic one ...
+    assert structure_match(cubic.structure, stretched.structure)
+    assert not near_copy(cubic.structure, stretched.structure)
+    # ... but only the true copy is skipped before relaxation
+    head = diverse_head([cubic, copy, stretched], 3)
+    assert [c.energy_per_atom for c in head] == [-1.0, -0.8]
+
+
+class _Shrink:
+    """A fake relaxer: each step lowers the energy by 0.1 eV/atom; one structure fails."""
+
+    def __init__(self, fail=None):
+        self.fail = fail
+
+    def relax(self, structure, steps=None):
+        if structure is self.fail:
+            raise RuntimeError("exploded")
+        return structure.copy(), -10.0 - 0.1 * steps, steps
+
+
+def test_prerelax_steps_the_head_and_small_ideal_cells_and_reranks():
+    big = [_cscl(4.0 + 0.3 * i, -1.0 - 0.01 * i) for i in range(4)]
+    for c in big:
+        c.structure.make_supercell([2, 2, 2])  # 16 atoms: not "small"
+    small = _cscl(4.0, 5.0)  # far behind, 2 atoms: pre-relaxed anyway
+    failing = _cscl(7.0, -0.5, generator="wyckoff")
+    ranked = sorted(big + [small, failing], key=lambda c: c.energy_per_atom)
+    best = ranked[0]
+    out, n = prerelax(ranked, _Shrink(fail=failing.structure), 2, 3, max_atoms=8)
+    # head of 2 in plain alternation: the best big cell and the failing Wyckoff one
+    stepped = [c for c in out if c.info.get("prerelaxed")]
+    assert n == 3 and len(stepped) == 2
+    assert any(c is best for c in stepped) and any(c is small for c in stepped)
+    assert small.info["prerelaxed"] and small.info["unrelaxed_energy"] == 5.0
+    assert np.isclose(small.energy_per_atom, -10.3)
+    assert out[0].info.get("prerelaxed")  # re-ranked: stepped ones first
+    assert failing.energy_per_atom == -0.5 and "prerelaxed" not in failing.info
+    assert [c.energy_per_atom for c in out] == sorted(c.energy_per_atom for c in out)
