@@ -58,12 +58,17 @@ def structure_match(pred, true) -> bool:
     >>> structure_match(big, nacl)
     True
     """
-    pred, true = _structure(pred), _structure(true)
-    if pred.composition.reduced_composition != true.composition.reduced_composition:
+    return _fits(_matcher(), pred, true)
+
+
+def _fits(matcher, a, b) -> bool:
+    """``matcher.fit`` of two structures (or Candidates) of one reduced composition."""
+    a, b = _structure(a), _structure(b)
+    if a.composition.reduced_composition != b.composition.reduced_composition:
         return False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return bool(_matcher().fit(pred, true))
+        return bool(matcher.fit(a, b))
 
 
 def near_copy(a, b) -> bool:
@@ -83,12 +88,7 @@ def near_copy(a, b) -> bool:
     >>> near_copy(cscl, cscl.copy()), near_copy(cscl, stretched), structure_match(cscl, stretched)
     (True, False, True)
     """
-    a, b = _structure(a), _structure(b)
-    if a.composition.reduced_composition != b.composition.reduced_composition:
-        return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return bool(_tight_matcher().fit(a, b))
+    return _fits(_tight_matcher(), a, b)
 
 
 def structure_fingerprint(structure) -> np.ndarray:
