@@ -25,8 +25,8 @@ from build_default_library import source_table
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", default=str(default_library_path()))
-    ap.add_argument("--n-molecule-models", type=int, default=2)
-    ap.add_argument("--n-polymer-models", type=int, default=3)
+    ap.add_argument("--n-molecule-models", type=int, default=5)
+    ap.add_argument("--n-polymer-models", type=int, default=5)
     ap.add_argument("--n-jobs", type=int, default=1)
     args = ap.parse_args()
     t0 = time.perf_counter()
