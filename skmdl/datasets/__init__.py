@@ -21,6 +21,7 @@ from ._base import (
     task_path,
 )
 from ._smiles import SMILES_TASKS
+from ._structure_tasks import STRUCTURE_TASKS, StructureColumn
 from .structures import PoolError, load_structures, table_structure
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
     "load_task",
     "matbench_folds",
     "SMILES_TASKS",
+    "STRUCTURE_TASKS",
+    "StructureColumn",
     "PoolError",
     "load_structures",
     "table_structure",

@@ -19,6 +19,7 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from ._smiles import SMILES_TASKS, load_smiles_task, smiles_task_path
+from ._structure_tasks import STRUCTURE_TASKS, load_structure_task, structure_task_path
 
 #: Environment variable naming the shared data folder.
 DATA_ENV = "SKMDL_DATA"
@@ -210,7 +211,9 @@ def load_task(name: str, return_split: bool = False):
         ``"qm9_gap"``, ``"radonpy_density"``, ``"polyinfo_tg"``): then ``X``
         holds SMILES (name ``"smiles"``), only rows with a value of the
         property are returned (the index is their row in the file) and
-        there is no split.
+        there is no split. A structure task of ``STRUCTURE_TASKS``
+        (``"mp2018_e_form"``, ``"mp2018_gap_pbe"``: MEGNet's MP-2018 set and
+        split) gives pymatgen Structures, built as they are read.
     return_split : bool, default=False
         Also return the published train/val/test assignment.
 
@@ -260,13 +263,17 @@ def load_task(name: str, return_split: bool = False):
             raise DataNotFoundError(f"the file of task {name!r} is missing: {path} ({_hint()})")
         X, y = load_smiles_task(data_home(), name)
         return (X, y, None) if return_split else (X, y)
+    if name in STRUCTURE_TASKS:
+        if not task_path(name).is_file():
+            raise DataNotFoundError(f"the file of task {name!r} is missing: {task_path(name)}")
+        return load_structure_task(data_home(), name, return_split)
     folder = data_home() / "composition"
     path = folder / f"{name}{_SUFFIX}"
     on_disk = _tasks_in(folder)
     if name not in on_disk:
         if name in KNOWN_TASKS:
             raise DataNotFoundError(f"the file of task {name!r} is missing: {path} ({_hint()})")
-        raise _unknown_task(name, list(KNOWN_TASKS) + list(SMILES_TASKS) + on_disk)
+        raise _unknown_task(name, [*KNOWN_TASKS, *SMILES_TASKS, *STRUCTURE_TASKS, *on_disk])
     df = _read_table(path, name)
     X, y = _to_xy(df, name)
     if not return_split:
@@ -291,6 +298,8 @@ def task_path(name: str) -> Path:
     name = _check_name(name)
     if name in SMILES_TASKS:
         return smiles_task_path(data_home(), name)
+    if name in STRUCTURE_TASKS:
+        return structure_task_path(data_home(), name)
     return data_home() / "composition" / f"{name}{_SUFFIX}"
 
 

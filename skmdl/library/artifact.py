@@ -288,9 +288,11 @@ def descriptor_spec(featurizer) -> dict:
 def _featurizer_classes():
     """The allow-list: the only classes a card's descriptor spec may name."""
     from ..descriptors import CompositionFeaturizer, MACCSKeys, MorganFingerprint, RDKitDescriptors
+    from ..descriptors.structure import OrbitalFieldMatrixFeaturizer
 
     return {cls.__name__: cls for cls in (CompositionFeaturizer, RDKitDescriptors,
-                                          MorganFingerprint, MACCSKeys)}
+                                          MorganFingerprint, MACCSKeys,
+                                          OrbitalFieldMatrixFeaturizer)}
 
 
 def featurizer_from_spec(spec: dict, n_jobs=None):

@@ -368,6 +368,8 @@ def descriptor_name(featurizer) -> str:
             repeat = "" if p["polymer"] == "cap" else str(p["n_repeat"])
             return f"polymer:{molecule}:{p['polymer']}{repeat}"
         return f"molecule:{molecule}"
+    if type(featurizer).__name__ == "OrbitalFieldMatrixFeaturizer":
+        return f"structure:ofm:{p['neighbors']}{p['cutoff']:g}"
     return type(featurizer).__name__
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -139,7 +140,8 @@ def prepare_task(source: SourceTask, featurizer, seed: int, config,
         X, y, split = load_task(source.task, return_split=True)
         data_sha = sha256_file(task_path(source.task))
     y = np.asarray(y, dtype=np.float64)
-    F, keep, y = clean(source, featurizer, list(X), y, memo)
+    X = X if isinstance(X, (list, Sequence)) else list(X)  # a lazy StructureColumn stays lazy
+    F, keep, y = clean(source, featurizer, X, y, memo)
     split = None if split is None else np.asarray(split, dtype=object)[keep]
     rows, split_rule = split_rows(source.prefix, split, int(keep.sum()), seed, config)
     F, y = F[keep], y[keep]
@@ -198,12 +200,30 @@ def featurize(featurizer, X, memo=None) -> np.ndarray:
     >>> sorted(memo), F.shape, bool((F[0] == F[2]).all())
     (['MgO', 'NaCl'], (3, 22), True)
     """
-    if memo is None or not X or not all(isinstance(x, str) for x in X):
-        return np.asarray(featurizer.transform(X), dtype=np.float32)
+    keys = getattr(X, "ids", None)  # a StructureColumn: one crystal per Materials Project id
+    if memo is not None and keys is not None:
+        first = {}  # id -> its first row, for the ids not featurized yet
+        for i, k in enumerate(keys):
+            if k not in memo:
+                first.setdefault(k, i)
+        if first:
+            memo.update(zip(first, _in_chunks(featurizer, X[list(first.values())])))
+        return np.stack([memo[k] for k in keys])
+    if memo is None or not len(X) or not all(isinstance(x, str) for x in X):
+        return _in_chunks(featurizer, X)
     new = [x for x in dict.fromkeys(X) if x not in memo]
     if new:
         memo.update(zip(new, np.asarray(featurizer.transform(new), dtype=np.float32)))
     return np.stack([memo[x] for x in X])
+
+
+def _in_chunks(featurizer, X, chunk=4096) -> np.ndarray:
+    """float32 features, ``chunk`` inputs at a time: a lazy column of structures is built
+    (and freed) chunk by chunk instead of all at once."""
+    if len(X) <= chunk:
+        return np.asarray(featurizer.transform(list(X)), dtype=np.float32)
+    return np.concatenate([np.asarray(featurizer.transform(list(X[i:i + chunk])),
+                                      dtype=np.float32) for i in range(0, len(X), chunk)])
 
 
 def n_elements(formulas) -> np.ndarray:
