@@ -238,6 +238,9 @@ def parse_args(argv=None):
                     help="extra volume factors past an edge of the scan (0: plain scan)")
     ap.add_argument("--explore-share", type=float, default=0.25,
                     help="share of the (pre-)relaxation slots kept for the Wyckoff generator")
+    ap.add_argument("--relax-window", type=float, default=0.25,
+                    help="eV/atom above the best pre-relaxed energy within which full "
+                         "relaxations go first (negative: no window)")
     ap.add_argument("--max-template-atoms", type=int, default=60)
     ap.add_argument("--wyckoff-time", type=float, default=60.0,
                     help="seconds the Wyckoff generator may spend per target")
@@ -272,6 +275,7 @@ def estimator_params(args) -> dict:
                 n_prerelax=0 if args.no_relax else args.n_prerelax,
                 prerelax_steps=args.prerelax_steps, volume_scan=tuple(args.volume_scan),
                 volume_extend=args.volume_extend, explore_share=args.explore_share,
+                relax_window=None if args.relax_window < 0 else args.relax_window,
                 prototypes=not args.no_prototypes, random_state=args.seed)
 
 
@@ -285,7 +289,9 @@ def settings_line(args) -> str:
             f"≤{args.relax_steps} FIRE steps, fmax=0.1; {args.n_prerelax} pre-relaxed "
             f"{args.prerelax_steps} steps, plus as many ideal substitutions ≤ 8 atoms), volume scan "
             f"{args.volume_scan} (+ up to {args.volume_extend} past an edge), "
-            f"{args.explore_share:.0%} of the relaxation slots kept for the Wyckoff crystals, "
+            f"{args.explore_share:.0%} of the relaxation slots kept for the Wyckoff crystals"
+            + (f" (full relaxations within {args.relax_window} eV/atom of the best first), "
+               if args.relax_window >= 0 else ", ") +
             f"n_relax distinct after relaxation, templates ≤ {args.max_template_atoms} atoms, "
             f"top_k={args.top_k}, seed={args.seed}, CHGNet on CPU, 1 torch thread")
 

@@ -45,7 +45,7 @@ def training_set(cands, rng, n_train, ideal_atoms):
     return first, [i for i in range(len(cands)) if i not in taken]
 
 
-def diverse_head(ranked, n, share=None):
+def diverse_head(ranked, n, share=None, window=None):
     """The ``n`` candidates to relax, taken in turn from each generator's own energy order.
 
     Generators come in the order of their best candidate; a near copy of one
@@ -69,6 +69,12 @@ def diverse_head(ranked, n, share=None):
         (split evenly among them, rounded up); the first generator gets the
         rest, and slots a generator cannot fill go to the others. None
         alternates plainly.
+    window : float, optional
+        Energy window (eV/atom above the lowest candidate): the candidates of
+        the generators after the first claim slots only inside it, and every
+        slot goes to a candidate inside it while there is one. LiFePO4's
+        olivine went unrelaxed behind three Wyckoff crystals 0.7-1.7 eV/atom
+        above the best substitution. None: no window.
 
     Examples
     --------
@@ -79,17 +85,28 @@ def diverse_head(ranked, n, share=None):
     for c in ranked:
         queues.setdefault(c.generator, []).append(c)
     queues = list(queues.values())
+    quotas, fill = _quotas(len(queues), n, share), [n] * len(queues)
+    passes = [(queues, quotas), (queues, fill)]
+    if window is not None and queues:
+        top = queues[0][0].energy_per_atom + window
+        inside = [queues[0]] + [[c for c in q if c.energy_per_atom <= top] for q in queues[1:]]
+        passes = [(inside, quotas), (inside, fill), (queues, fill)]
     out = []
-    for quota in (_quotas(len(queues), n, share), [n] * len(queues)):
-        taken = [0] * len(queues)
-        while len(out) < n:
-            live = [i for i, q in enumerate(queues) if q and taken[i] < quota[i]]
-            if not live:
-                break
-            # the queue furthest behind its quota goes next: 3 of 4 slots -> t t w t ...
-            i = min(live, key=lambda i: (taken[i] / quota[i], i))
-            taken[i] += _take_distinct(queues[i], out)
+    for live_queues, quota in passes:  # a candidate taken in one pass is a near copy later
+        _fill(live_queues, quota, n, out)
     return out
+
+
+def _fill(queues, quota, n, out) -> None:
+    """Take from the queues until ``out`` holds ``n``, each queue up to its quota; the
+    queue furthest behind its quota goes next (3 of 4 slots: t t w t ...)."""
+    taken = [0] * len(queues)
+    while len(out) < n:
+        live = [i for i, q in enumerate(queues) if q and taken[i] < quota[i]]
+        if not live:
+            return
+        i = min(live, key=lambda i: (taken[i] / quota[i], i))
+        taken[i] += _take_distinct(queues[i], out)
 
 
 def _quotas(n_queues, n, share):
@@ -132,10 +149,10 @@ def prerelax(ranked, relaxer, n, steps, share=None, max_atoms=8):
     return sorted(ranked, key=lambda c: c.energy_per_atom), len(head) + len(small)
 
 
-def relax_distinct(ranked, relaxer, n, share=None):
+def relax_distinct(ranked, relaxer, n, share=None, window=None):
     """Relax candidates fully until ``n`` distinct relaxed crystals; ``(ranking, relaxed)``.
 
-    Candidates come in :func:`diverse_head` order (``share`` as there), at most
+    Candidates come in :func:`diverse_head` order (``share`` and ``window`` as there), at most
     ``2 n`` of them: two candidates often relax into one crystal, and a
     relaxed crystal that matches an earlier one does not count. The ranking
     holds the relaxed candidates by energy, then the untried rest of
@@ -145,7 +162,7 @@ def relax_distinct(ranked, relaxer, n, share=None):
     from .candidate import Candidate
 
     relaxed, n_distinct, tried = [], 0, []
-    for c in diverse_head(ranked, 2 * n, share):
+    for c in diverse_head(ranked, 2 * n, share, window):
         if n_distinct >= n:
             break
         tried.append(c)

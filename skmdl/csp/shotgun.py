@@ -149,6 +149,10 @@ class ShotgunCSP(BaseEstimator):
         generators other than the one with the lowest-energy candidate (split
         among them); what they cannot fill goes back. With two generators, 0.5
         alternates between them.
+    relax_window : float or None
+        Full relaxations go to candidates within this many eV/atom of the
+        lowest pre-relaxed energy while there are any; the kept share of the
+        other generators applies inside the window only (None: no window).
     prototypes : bool
         Add pymatgen's AFLOW prototype library to the fitted templates.
     exclude_formulas : sequence of str, optional
@@ -209,6 +213,7 @@ class ShotgunCSP(BaseEstimator):
         "volume_scan": ["array-like", None],
         "volume_extend": [Interval(Integral, 0, None, closed="left")],
         "explore_share": [Interval(Real, 0, 1, closed="both")],
+        "relax_window": [Interval(Real, 0, None, closed="left"), None],
         "prototypes": ["boolean"],
         "exclude_formulas": ["array-like", None],
         "n_jobs": [Integral, None],
@@ -222,6 +227,7 @@ class ShotgunCSP(BaseEstimator):
                  surrogate=True, relax=True, n_relax=None, relax_steps=60, fmax=0.1,
                  n_prerelax=16, prerelax_steps=10, prerelax_max_atoms=8,
                  volume_scan=(0.92, 1.0, 1.1), volume_extend=4, explore_share=0.25,
+                 relax_window=0.25,
                  prototypes=True, exclude_formulas=(), n_jobs=None, random_state=None,
                  device="cpu", verbose=False):
         self.generators = generators
@@ -242,6 +248,7 @@ class ShotgunCSP(BaseEstimator):
         self.volume_scan = volume_scan
         self.volume_extend = volume_extend
         self.explore_share = explore_share
+        self.relax_window = relax_window
         self.prototypes = prototypes
         self.exclude_formulas = exclude_formulas
         self.n_jobs = n_jobs
@@ -417,7 +424,7 @@ class ShotgunCSP(BaseEstimator):
         """Step 5: full relaxation until ``n_relax`` distinct relaxed crystals
         (:func:`~skmdl.csp.selection.relax_distinct`); relaxed ones first."""
         n_relax = self.top_k if self.n_relax is None else self.n_relax
-        return relax_distinct(ranked, relaxer, n_relax, self.explore_share)
+        return relax_distinct(ranked, relaxer, n_relax, self.explore_share, self.relax_window)
 
     def _predict_one(self, x, energy, relaxer):
         """Ranked candidates and details for one formula: the steps of the class docstring."""

@@ -52,3 +52,19 @@ def test_prerelax_steps_the_head_and_small_ideal_cells_and_reranks():
     assert out[0].info.get("prerelaxed")  # re-ranked: stepped ones first
     assert failing.energy_per_atom == -0.5 and "prerelaxed" not in failing.info
     assert [c.energy_per_atom for c in out] == sorted(c.energy_per_atom for c in out)
+
+
+def test_relaxation_window_keeps_slots_for_candidates_near_the_best():
+    shapes = [4.0, 5.6, 8.0, 11.0, 15.0]  # CsCl cells no two of which are near copies
+    templates = [_cscl(c, -1.0 + 0.01 * i) for i, c in enumerate(shapes[:4])]
+    far = _cscl(shapes[4], -0.2, generator="wyckoff")  # 0.8 eV/atom above the best
+    near = _cscl(shapes[4], -0.9, generator="wyckoff")
+    gens = lambda head: [c.generator for c in head]  # noqa: E731
+    ranked = templates + [far]
+    assert gens(diverse_head(ranked, 4, share=0.25)).count("wyckoff") == 1
+    assert gens(diverse_head(ranked, 4, share=0.25, window=0.25)) == ["template"] * 4
+    # outside the window a candidate still fills a slot nobody inside can
+    assert gens(diverse_head(ranked, 5, share=0.25, window=0.25)).count("wyckoff") == 1
+    # inside the window the kept share holds
+    ranked = sorted(templates + [near], key=lambda c: c.energy_per_atom)
+    assert gens(diverse_head(ranked, 4, share=0.25, window=0.25)).count("wyckoff") == 1
