@@ -14,7 +14,7 @@ import pytest
 import skmdl
 
 #: modules whose examples read $SKMDL_DATA
-NEEDS_SHARED_DATA = {"skmdl.datasets._base", "skmdl.datasets._smiles"}
+NEEDS_SHARED_DATA = {"skmdl.datasets._base", "skmdl.datasets._home", "skmdl.datasets._smiles"}
 
 #: modules without examples, and why they need none
 EXEMPT = {

@@ -10,7 +10,6 @@ the package (``skmdl/datasets/data``) so examples and tests run without it.
 from __future__ import annotations
 
 import difflib
-import os
 from importlib import resources
 from pathlib import Path
 
@@ -18,11 +17,9 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold
 
+from ._home import DATA_ENV, DataNotFoundError, data_hint, data_home
 from ._smiles import SMILES_TASKS, load_smiles_task, smiles_task_path
 from ._structure_tasks import STRUCTURE_TASKS, load_structure_task, structure_task_path
-
-#: Environment variable naming the shared data folder.
-DATA_ENV = "SKMDL_DATA"
 
 #: Seed of matbench v0.1's official 5-fold splits.
 MATBENCH_SEED = 18012019
@@ -69,52 +66,6 @@ _SAMPLE_PACKAGE = "skmdl.datasets"
 _SAMPLE_DIR = "data"
 
 
-class DataNotFoundError(FileNotFoundError):
-    """The shared data folder (``$SKMDL_DATA``) or one of its files is missing."""
-
-
-def _hint() -> str:
-    return (
-        f"set the environment variable {DATA_ENV} to the shared data folder "
-        f"(the one holding README.md and composition/), e.g. "
-        f"`export {DATA_ENV}=/path/to/shared/data`; the bundled samples "
-        f"(skmdl.datasets.load_sample) work without it"
-    )
-
-
-def data_home() -> Path:
-    """Return the shared data folder named by ``$SKMDL_DATA``.
-
-    Returns
-    -------
-    pathlib.Path
-        The folder (not resolved further; ``~`` is expanded).
-
-    Raises
-    ------
-    DataNotFoundError
-        If ``SKMDL_DATA`` is unset or empty, or names no existing folder.
-
-    See Also
-    --------
-    list_tasks : the composition tasks of this folder.
-
-    Examples
-    --------
-    >>> from skmdl.datasets import data_home
-    >>> home = data_home()  # needs SKMDL_DATA
-    >>> (home / "composition").is_dir()
-    True
-    """
-    value = os.environ.get(DATA_ENV, "").strip()
-    if not value:
-        raise DataNotFoundError(f"{DATA_ENV} is not set: {_hint()}")
-    path = Path(value).expanduser()
-    if not path.is_dir():
-        raise DataNotFoundError(f"{DATA_ENV}={value!r} is not an existing folder: {_hint()}")
-    return path
-
-
 def _tasks_in(folder: Path) -> list[str]:
     if not folder.is_dir():
         return []
@@ -153,7 +104,7 @@ def list_tasks() -> list[str]:
     """
     folder = data_home() / "composition"
     if not folder.is_dir():
-        raise DataNotFoundError(f"no composition folder at {folder}: {_hint()}")
+        raise DataNotFoundError(f"no composition folder at {folder}: {data_hint()}")
     return _tasks_in(folder)
 
 
@@ -260,7 +211,7 @@ def load_task(name: str, return_split: bool = False):
     if name in SMILES_TASKS:
         path = task_path(name)
         if not path.is_file():
-            raise DataNotFoundError(f"the file of task {name!r} is missing: {path} ({_hint()})")
+            raise DataNotFoundError(f"the file of task {name!r} is missing: {path} ({data_hint()})")
         X, y = load_smiles_task(data_home(), name)
         return (X, y, None) if return_split else (X, y)
     if name in STRUCTURE_TASKS:
@@ -272,7 +223,7 @@ def load_task(name: str, return_split: bool = False):
     on_disk = _tasks_in(folder)
     if name not in on_disk:
         if name in KNOWN_TASKS:
-            raise DataNotFoundError(f"the file of task {name!r} is missing: {path} ({_hint()})")
+            raise DataNotFoundError(f"the file of task {name!r} is missing: {path} ({data_hint()})")
         raise _unknown_task(name, [*KNOWN_TASKS, *SMILES_TASKS, *STRUCTURE_TASKS, *on_disk])
     df = _read_table(path, name)
     X, y = _to_xy(df, name)

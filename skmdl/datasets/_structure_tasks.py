@@ -34,6 +34,17 @@ class StructureColumn(Sequence):
     ``len``, indexing, slicing and iteration behave as for a list of
     ``Structure``; nothing is built until an item is read. Featurizers that
     take a list of structures accept it as it is.
+
+    Examples
+    --------
+    >>> from pymatgen.core import Lattice, Structure
+    >>> from skmdl.datasets.structures import pool_from_structures
+    >>> cu = Structure(Lattice.cubic(3.61), ["Cu"], [[0, 0, 0]])
+    >>> nacl = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    >>> table = pool_from_structures([cu, nacl], ids=["a", "b"]).set_index("id")
+    >>> column = StructureColumn(table, ["b", "a", "b"])
+    >>> len(column), column[0].composition.reduced_formula, column[1:].ids
+    (3, 'NaCl', ['a', 'b'])
     """
 
     def __init__(self, table: pd.DataFrame, ids: Sequence):

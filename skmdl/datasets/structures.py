@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils.atomic import atomic_file, write_text
-from ._base import DataNotFoundError, data_home
+from ._home import DataNotFoundError, data_home
 
 #: named pools, relative to $SKMDL_DATA
 POOLS = {"mp": "structures/mp_structures.jsonl.gz"}

@@ -39,7 +39,15 @@ STRUCTURE_CONFIG = replace(DEFAULT_CONFIG, widths=(32, 64), max_train=None)
 
 
 def structure_featurizer():
-    """Orbital-field matrix with a 6 Å cosine cutoff (parameters pinned in the card)."""
+    """Orbital-field matrix with a 6 Å cosine cutoff (parameters pinned in the card).
+
+    Examples
+    --------
+    >>> from pymatgen.core import Lattice, Structure
+    >>> salt = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    >>> structure_featurizer().fit().transform([salt]).shape
+    (1, 1024)
+    """
     from ..descriptors.structure import OrbitalFieldMatrixFeaturizer
 
     return OrbitalFieldMatrixFeaturizer(neighbors="cutoff", cutoff=6.0)

@@ -21,7 +21,13 @@ class StepClock:
         self.steps = {}
 
     def lap(self, name) -> None:
-        """Charge the seconds since the last lap (or the start) to ``name``."""
+        """Charge the seconds since the last lap (or the start) to ``name``.
+
+        Parameters
+        ----------
+        name : str
+            The step; repeated laps of one step add up.
+        """
         now = time.perf_counter()
         self.steps[name] = self.steps.get(name, 0.0) + now - self.last
         self.last = now

@@ -11,6 +11,7 @@ import pytest
 from sklearn.model_selection import KFold, StratifiedKFold
 
 import skmdl.datasets._base as base
+import skmdl.datasets._home as home
 from skmdl.datasets import (
     CLASSIFICATION_TASKS,
     KNOWN_TASKS,
@@ -201,7 +202,8 @@ def test_stratified_folds_with_given_y():
 
 
 def _run_doctest(name):
-    tests = {t.name.rsplit(".", 1)[-1]: t for t in doctest.DocTestFinder().find(base)}
+    finder = doctest.DocTestFinder()
+    tests = {t.name.rsplit(".", 1)[-1]: t for module in (base, home) for t in finder.find(module)}
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
     out = io.StringIO()
     runner.run(tests[name], out=out.write)

@@ -174,7 +174,8 @@ def test_5000_models_write_fast_into_a_small_page(big_catalogue):
         for value in (card["id"], card["property"], card["training"]["cleaning"],
                       card["training"]["dataset_sha256"], card["descriptor"]["name"],
                       f"{card['metrics']['mae']:.6g}", lib.entry(model_id)["sha256"]["card"]):
-            assert str(value) in text, (model_id, value)
+            if value is not None:  # no data file hash for models trained on a given subsample
+                assert str(value) in text, (model_id, value)
 
 
 # ------------------------------------------------------------------ atomic writing
