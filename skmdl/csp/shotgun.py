@@ -86,7 +86,8 @@ class ShotgunCSP(BaseEstimator):
     4. *pre-relax* a few steps for the ``n_prerelax`` best distinct candidates
        and every evaluated ideal substitution of at most
        ``prerelax_max_atoms`` atoms, and re-rank;
-    5. *relax* ``n_relax`` distinct candidates fully (cell included);
+    5. *relax* candidates fully (cell included) until ``n_relax`` distinct
+       crystals, those within ``relax_window`` of the best first;
     6. *rank* by energy, relaxed first, near-duplicates removed.
 
     Parameters
