@@ -208,16 +208,14 @@ def load_task(name: str, return_split: bool = False):
     ['test', 'train', 'val']
     """
     name = _check_name(name)
-    if name in SMILES_TASKS:
+    if name in SMILES_TASKS or name in STRUCTURE_TASKS:
         path = task_path(name)
         if not path.is_file():
             raise DataNotFoundError(f"the file of task {name!r} is missing: {path} ({data_hint()})")
+        if name in STRUCTURE_TASKS:
+            return load_structure_task(data_home(), name, return_split)
         X, y = load_smiles_task(data_home(), name)
         return (X, y, None) if return_split else (X, y)
-    if name in STRUCTURE_TASKS:
-        if not task_path(name).is_file():
-            raise DataNotFoundError(f"the file of task {name!r} is missing: {task_path(name)}")
-        return load_structure_task(data_home(), name, return_split)
     folder = data_home() / "composition"
     path = folder / f"{name}{_SUFFIX}"
     on_disk = _tasks_in(folder)

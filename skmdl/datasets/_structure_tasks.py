@@ -76,7 +76,7 @@ def load_structure_task(home: Path, name: str, return_split: bool = False):
     """
     from .structures import load_structures
 
-    file, column = STRUCTURE_TASKS[name]
+    column = STRUCTURE_TASKS[name][1]
     targets = pd.read_csv(structure_task_path(home, name))
     pool = load_structures("mp").set_index("id")
     targets = targets[targets["id"].isin(pool.index)].reset_index(drop=True)

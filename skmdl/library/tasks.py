@@ -140,7 +140,7 @@ def prepare_task(source: SourceTask, featurizer, seed: int, config,
         X, y, split = load_task(source.task, return_split=True)
         data_sha = sha256_file(task_path(source.task))
     y = np.asarray(y, dtype=np.float64)
-    X = X if isinstance(X, (list, Sequence)) else list(X)  # a lazy StructureColumn stays lazy
+    X = X if isinstance(X, Sequence) else list(X)  # a lazy StructureColumn stays lazy
     F, keep, y = clean(source, featurizer, X, y, memo)
     split = None if split is None else np.asarray(split, dtype=object)[keep]
     rows, split_rule = split_rows(source.prefix, split, int(keep.sum()), seed, config)
