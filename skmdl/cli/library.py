@@ -58,6 +58,12 @@ def add_arguments(lib) -> None:
     q.add_argument("--n-jobs", type=int, default=1, help="parallel trainings (default: 1)")
     q.add_argument("--dask-scheduler", help="address of a dask.distributed scheduler")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
+    q = sub("compact", "store weight matrices in float16 where predictions change by less "
+                       "than the tolerance (rewrites a library folder in place)", library=False)
+    q.add_argument("folder", help="library folder (index.json + models/)")
+    q.add_argument("--tolerance", type=float, default=None,
+                   help="largest allowed change of a prediction in standard deviations of the "
+                        "property (default: 1e-3)")
     q = sub("catalogue", "write a browsable HTML catalogue of the library's models")
     q.add_argument("out_dir", help="folder for index.html and its assets")
 
@@ -131,6 +137,23 @@ def run_build(args) -> int:
                            preset=args.preset)
     print(f"trained {len(result['trained'])} models, skipped {len(result['skipped'])} "
           f"already present, in {result['seconds']:.0f} s -> {args.out}")
+    return 0
+
+
+def run_compact(args) -> int:
+    from ..library.artifact import FLOAT16_TOLERANCE, ArtifactIntegrityError
+    from ..library.compact import compact_library
+
+    tolerance = FLOAT16_TOLERANCE if args.tolerance is None else args.tolerance
+    try:
+        report = compact_library(args.folder, tolerance)
+    except ArtifactIntegrityError as exc:
+        raise InputError(one_line(exc)) from None
+    half = int((report.weights == "float16").sum())
+    mb = report.bytes_before.sum() / 1e6, report.bytes_after.sum() / 1e6
+    print(f"{half} of {len(report)} models in float16 (largest change "
+          f"{report.float16_change.max():.2g} std; tolerance {tolerance:g}); weights "
+          f"{mb[0]:.1f} MB -> {mb[1]:.1f} MB")
     return 0
 
 

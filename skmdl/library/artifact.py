@@ -4,7 +4,8 @@ Weights are data (safetensors), metadata is JSON; nothing in an artifact is
 ever executed or unpickled. The featurizer of a model is rebuilt from the
 card's descriptor spec through an allow-list of skmdl classes.
 
-Layout of ``weights.safetensors`` (float32 tensors):
+Layout of ``weights.safetensors`` (float32 tensors; the layers' weight
+matrices may be float16, see :func:`float16_change`):
 
 * ``hidden.{i}.weight``, ``hidden.{i}.bias`` -- hidden layer ``i``
 * ``out.weight``, ``out.bias`` -- output layer
@@ -14,6 +15,7 @@ Layout of ``weights.safetensors`` (float32 tensors):
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from pathlib import Path
@@ -28,6 +30,10 @@ WEIGHTS = "weights.safetensors"
 CARD = "card.json"
 FORMAT_VERSION = 1
 ACTIVATIONS = ("relu", "silu", "tanh", "elu", "softplus")
+WEIGHT_DTYPES = ("float32", "float16")
+#: Largest change of a prediction, in units of the property's training
+#: standard deviation (``y_scale``), that float16 storage may cause.
+FLOAT16_TOLERANCE = 1e-3
 
 
 class ArtifactIntegrityError(RuntimeError):
@@ -148,11 +154,79 @@ def card_text(card: dict) -> str:
                       default=json_default)
 
 
-def write_artifact(folder, module, card: dict) -> dict:
+def _is_matrix(name, tensor) -> bool:
+    """A layer's weight matrix: the only tensors float16 storage rounds."""
+    return name.endswith(".weight") and tensor.ndim == 2
+
+
+def probe_inputs(module, n_probe=512, seed=0):
+    """Seeded standard-normal inputs in ``module``'s standardized input space."""
+    gen = torch.Generator().manual_seed(int(seed))
+    return torch.randn(int(n_probe), module.hidden[0].in_features, generator=gen)
+
+
+def probe_outputs(module, n=8) -> list:
+    """Standardized outputs of ``module`` on the first ``n`` probe inputs (a stored reference)."""
+    with torch.no_grad():
+        return copy.deepcopy(module).float().eval().forward_scaled(
+            probe_inputs(module, n)).tolist()
+
+
+def float16_change(module, n_probe=512, seed=0) -> float:
+    """Largest change of ``module``'s predictions when its weight matrices are rounded to float16.
+
+    Measured on ``n_probe`` standard-normal inputs in the network's
+    standardized input space (what its first layer sees for typical data)
+    and expressed in the standardized output space, i.e. in units of the
+    property's training standard deviation; biases and the
+    standardization buffers stay float32 and contribute nothing.
+
+    Examples
+    --------
+    >>> net = MLP(8, [16], "relu")
+    >>> 0 <= float16_change(net) < 1e-2
+    True
+    """
+    z = probe_inputs(module, n_probe, seed)
+    rounded = copy.deepcopy(module).float().eval()
+    with torch.no_grad():
+        for name, p in rounded.named_parameters():
+            if _is_matrix(name, p):
+                p.copy_(p.half().float())
+        exact = copy.deepcopy(module).float().eval().forward_scaled(z)
+        return float((rounded.forward_scaled(z) - exact).abs().max())
+
+
+def storage_dtype(module, tolerance=FLOAT16_TOLERANCE) -> tuple:
+    """``("float16", change)`` when float16 storage changes predictions by less than ``tolerance``
+    (:func:`float16_change`), else ``("float32", change)``."""
+    change = float16_change(module)
+    return ("float16" if change < tolerance else "float32"), change
+
+
+def with_storage(card: dict, module, weights_dtype: str, change: float,
+                 tolerance=FLOAT16_TOLERANCE) -> dict:
+    """``card`` with its ``storage`` record.
+
+    The record holds the dtype of the weight matrices, the measured change
+    (:func:`float16_change`), the tolerance, and ``reference``: the
+    full-precision network's standardized outputs on the first probe
+    inputs (:func:`probe_outputs`), so anyone can check the stored weights
+    against the network that was trained.
+    """
+    return dict(card, storage={"weights": weights_dtype, "float16_change": float(change),
+                               "tolerance": float(tolerance),
+                               "reference": probe_outputs(module)})
+
+
+def write_artifact(folder, module, card: dict, weights_dtype="float32") -> dict:
     """Write an artifact atomically (:func:`skmdl.utils.atomic.atomic_dir`).
 
     A reader (or a build killed at any point) never sees a half-written
     artifact under ``folder``; an artifact already there is replaced whole.
+    ``weights_dtype="float16"`` stores the layers' weight matrices in half
+    precision (half the size; check the change with :func:`storage_dtype`
+    first); loading always gives a float32 module.
 
     Returns
     -------
@@ -161,7 +235,11 @@ def write_artifact(folder, module, card: dict) -> dict:
     """
     from safetensors.torch import save_file
 
+    if weights_dtype not in WEIGHT_DTYPES:
+        raise ValueError(f"weights_dtype must be one of {WEIGHT_DTYPES}, got {weights_dtype!r}")
     tensors = {k: v.detach().cpu().float().contiguous() for k, v in module.state_dict().items()}
+    if weights_dtype == "float16":
+        tensors = {k: v.half() if _is_matrix(k, v) else v for k, v in tensors.items()}
     with atomic_dir(folder) as tmp:
         save_file(tensors, str(tmp / WEIGHTS), metadata={"format": str(FORMAT_VERSION)})
         (tmp / CARD).write_text(card_text(card))
@@ -241,6 +319,13 @@ def load_artifact(folder, hashes: dict | None = None):
         state = load_file(str(folder / WEIGHTS))
     except (SafetensorError, OSError, ValueError) as exc:
         raise ArtifactIntegrityError(f"{folder / WEIGHTS}: unreadable weights ({exc})") from None
+    odd = sorted(k for k, v in state.items()
+                 if v.dtype not in (torch.float32, torch.float16)
+                 or (v.dtype == torch.float16 and not _is_matrix(k, v)))
+    if odd:
+        raise ArtifactIntegrityError(f"{folder / WEIGHTS}: tensors {odd[:4]} have a dtype other "
+                                     "than float32 (or float16 for weight matrices)")
+    state = {k: v.float() for k, v in state.items()}
     expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
     found = {k: tuple(v.shape) for k, v in state.items()}
     if found != expected:

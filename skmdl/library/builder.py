@@ -38,7 +38,7 @@ from .. import __version__
 from ..utils.optional import import_optional
 from ..utils.atomic import write_text
 from .artifact import (ACTIVATIONS, CARD, WEIGHTS, MLP, card_text, descriptor_spec, read_card,
-                       write_artifact)
+                       storage_dtype, with_storage, write_artifact)
 from .batched import signature, train_mlp_group
 from .library import INDEX, index_entry, write_index
 from .tasks import SourceTask, prepare_task
@@ -152,8 +152,14 @@ class LibraryFolder:
                 for model_id in self.present}
 
     def add(self, model_id, module, card) -> None:
-        """Write one artifact and its index row (the index itself every 10 models)."""
-        hashes = write_artifact(self.models_dir / model_id, module, card)
+        """Write one artifact and its index row (the index itself every 10 models).
+
+        The weight matrices are stored in float16 when that changes the
+        predictions by less than :data:`~skmdl.library.artifact.FLOAT16_TOLERANCE`.
+        """
+        dtype, change = storage_dtype(module)
+        card = with_storage(card, module, dtype, change)
+        hashes = write_artifact(self.models_dir / model_id, module, card, dtype)
         self.entries[model_id] = index_entry(self.root, f"models/{model_id}", hashes)
         self.trained.append(model_id)
         if len(self.trained) % 10 == 0:

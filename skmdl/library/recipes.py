@@ -139,6 +139,12 @@ STRONG_CONFIG = TrainingConfig(n_layers=(2, 3), widths=(128, 256, 512), dropout=
 #: sources were still improving at their 60th epoch).
 FULL_CONFIG = replace(STRONG_CONFIG, max_epochs=150, patience=15, schedule="cosine")
 
+#: One full-data network per composition property in the embedded library,
+#: beside the 20k-row shotgun: the strong search space with widths <= 256
+#: (size budget) and a cosine decay over its 60 epochs.
+FULL_DEFAULT_CONFIG = replace(STRONG_CONFIG, widths=(128, 256), schedule="cosine", patience=10)
+FULL_SOURCES = [replace(s, name=f"{s.prefix}_full") for s in DEFAULT_SOURCES + TRANSPORT_SOURCES]
+
 #: Presets of ``skmdl library build --preset``: (sources, training config,
 #: models per source) groups. ``default`` is the embedded library;
 #: ``extended`` the shotgun-depth library (50 models per composition
@@ -146,7 +152,8 @@ FULL_CONFIG = replace(STRONG_CONFIG, max_epochs=150, patience=15, schedule="cosi
 #: the large OQMD tasks.
 PRESETS = {
     "default": [(DEFAULT_SOURCES + TRANSPORT_SOURCES, DEFAULT_CONFIG, 5),
-                (ALLOY_SOURCES, STRONG_CONFIG, 5)],
+                (ALLOY_SOURCES, STRONG_CONFIG, 5),
+                (FULL_SOURCES, FULL_DEFAULT_CONFIG, 1)],
     "extended": [(DEFAULT_SOURCES + TRANSPORT_SOURCES, DEFAULT_CONFIG, 50)],
     "strong": [([s for s in DEFAULT_SOURCES if s.task.startswith("oqmd_")] + ALLOY_SOURCES,
                 FULL_CONFIG, 5)],

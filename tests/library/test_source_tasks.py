@@ -1,6 +1,7 @@
 """Source-task options of the library v2: fidelity, max_elements, log10 targets, id prefixes."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -79,7 +80,10 @@ def test_recipes_record_fidelity_and_the_alloy_source_is_leak_free():
     sources = preset_sources("default")
     assert all(s.fidelity for s in sources)
     assert len({s.prefix for s in sources}) == len(sources)
-    assert len({s.property for s in sources}) == len(sources)
+    full = [s for s in sources if s.prefix.endswith("_full")]
+    assert len({s.property for s in sources}) == len(sources) - len(full)
+    shotgun = {s.prefix: s for s in sources}  # each full-data network beside its property's shotgun
+    assert full and all(replace(shotgun[s.prefix[:-5]], name=s.name) == s for s in full)
     assert len({s.property for s in sources if s.kind == "inorganic"}) >= 30
     (alloy,) = ALLOY_SOURCES
     assert alloy.max_elements == 3 and alloy.prefix != alloy.task
@@ -110,8 +114,7 @@ def test_cli_search_by_fidelity_and_max_elements(tmp_path, capsys):
 
 
 def test_cosine_schedule_is_recorded_and_changes_training(tmp_path):
-    from dataclasses import replace
-
+    
     source = [SourceTask("toy_a", "toy", "toy", "1")]
     for name, schedule in (("constant", "constant"), ("cosine", "cosine")):
         build(source, tmp_path / name, featurizer=TINY_FEATURIZER, n_models=1,
