@@ -79,6 +79,24 @@ def models(task, seed=0):
     }
 
 
+def curve_splits(task, sizes, repeats):
+    """``(X, y, test rows, [(n, [training rows of each repeat]), ...])`` of a task.
+
+    The fixed test set is 20 % of the rows (at most 1,000, seed 0); repeat r of
+    size n draws its training rows from the rest with seed ``1000 r + n``.
+    Sizes larger than the pool are skipped.
+    """
+    X, y = load_task(task)
+    X, y = X.reset_index(drop=True), y.to_numpy(dtype=float)
+    order = np.random.default_rng(0).permutation(len(y))
+    n_test = min(1000, len(y) // 5)
+    test, pool = order[:n_test], order[n_test:]
+    draws = [(n, [np.random.default_rng(1000 * r + n).choice(pool, size=n, replace=False)
+                  for r in range(repeats)])
+             for n in sizes if n <= len(pool)]
+    return X, y, test, draws
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--tasks", nargs="*", default=TASKS)
@@ -96,18 +114,10 @@ def main():
     wins = {m: {} for m in names[1:]}
     limit = 500 if args.tasks != TASKS else 200  # the issue's goals: n <= 200; supercon n <= 500
     for task in args.tasks:
-        X, y = load_task(task)
-        X, y = X.reset_index(drop=True), y.to_numpy(dtype=float)
-        rng = np.random.default_rng(0)
-        order = rng.permutation(len(y))
-        n_test = min(1000, len(y) // 5)
-        test, pool = order[:n_test], order[n_test:]
-        for n in args.sizes:
-            if n > len(pool):
-                continue
+        X, y, test, draws = curve_splits(task, args.sizes, args.repeats)
+        for n, trains in draws:
             mae = {m: [] for m in names}
-            for r in range(args.repeats):
-                tr = np.random.default_rng(1000 * r + n).choice(pool, size=n, replace=False)
+            for r, tr in enumerate(trains):
                 todo = models(task, r)
                 for m in names:
                     if m not in todo:  # no trunk allowed for this target

@@ -3,6 +3,7 @@
 from .artifact import ArtifactIntegrityError, MLP, load_artifact, write_artifact
 from .builder import BENCHMARK_TARGETS, SourceTask, TrainingConfig, build
 from .catalogue import write_catalogue
+from .compact import compact_library
 from .library import ModelLibrary
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "SourceTask",
     "TrainingConfig",
     "build",
+    "compact_library",
     "load_artifact",
     "write_artifact",
     "write_catalogue",
