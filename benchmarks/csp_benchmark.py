@@ -145,6 +145,24 @@ def fingerprint_rank(ranked, true):
     return None
 
 
+def top_candidates(ranked, true, k=10) -> list:
+    """What ranked first: the top ``k`` candidates with their energies, origin, space group
+    (symprec 0.1) and whether each matches the truth, for diagnosing rank-1 misses."""
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    rows = []
+    for c in ranked[:k]:
+        try:
+            sg = SpacegroupAnalyzer(c.structure, symprec=0.1).get_space_group_number()
+        except Exception:  # noqa: BLE001  a distorted cell can fail spglib; record None
+            sg = None
+        rows.append({"energy_per_atom": float(c.energy_per_atom), "generator": c.generator,
+                     "type": c.info.get("type", ""), "relaxed": bool(c.relaxed),
+                     "space_group": sg, "atoms": len(c.structure),
+                     "match": bool(structure_match(c.structure, true))})
+    return rows
+
+
 def run_target(label, targets, params, args) -> dict:
     """Fit on the leave-one-out pool, predict from the formula, score; one result row."""
     import torch
@@ -185,7 +203,8 @@ def run_target(label, targets, params, args) -> dict:
            "score_s": time.perf_counter() - t1, "volume_error": volume_error(est, true),
            "templates": est.pool_["templates"],
            "left_out_signatures": len(est.excluded_signatures_),
-           "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+           "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+           "top": top_candidates(ranked, true)}
     print(f"{label:12s} atoms={len(true):3d} rank={rank} rank_fp={rank_fp} "
           f"prior_rank={row['prior_rank']} by={row['found_by']} gen={row['generated']} "
           f"{row['seconds']:.0f}s (fit {t_fit:.0f}) "
