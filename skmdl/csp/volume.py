@@ -54,6 +54,15 @@ class VolumeModel:
             return self.library
         return ModelLibrary(self.library)
 
+    def _model_ids(self, lib) -> list:
+        """The shotgun ensemble ``oqmd_volume_per_atom-*`` (the benchmarked volume model).
+
+        The library's full-data ``oqmd_volume_per_atom_full`` network (held-out MAE
+        0.47 vs 0.88 A^3/atom) is left out until a CSP benchmark run measures it.
+        """
+        ids = list(lib.search(task=self.TASK)["id"])
+        return [i for i in ids if i.rsplit("-", 1)[0] == self.TASK]
+
     def prefetch(self, formulas) -> None:
         """Predict the volumes of many formulas in one batch per model (cached for per_atom)."""
         from pymatgen.core import Composition
@@ -62,7 +71,7 @@ class VolumeModel:
         if not todo:
             return
         lib = self._library()
-        ids = list(lib.search(task=self.TASK)["id"])
+        ids = self._model_ids(lib)
         if not ids:
             raise ValueError(f"library {lib!r} has no {self.TASK} model")
         try:
@@ -87,7 +96,7 @@ class VolumeModel:
                               else composition).reduced_formula
         if formula not in self._cache:
             lib = self._library()
-            ids = list(lib.search(task=self.TASK)["id"])
+            ids = self._model_ids(lib)
             if not ids:
                 raise ValueError(f"library {lib!r} has no {self.TASK} model")
             self._cache[formula] = float(np.mean([lib.predict(i, [formula])[0] for i in ids]))
