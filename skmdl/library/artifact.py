@@ -188,13 +188,13 @@ def float16_change(module, n_probe=512, seed=0) -> float:
     True
     """
     z = probe_inputs(module, n_probe, seed)
-    rounded = copy.deepcopy(module).float().eval()
+    exact = copy.deepcopy(module).float().eval()
+    rounded = copy.deepcopy(exact)
     with torch.no_grad():
         for name, p in rounded.named_parameters():
             if _is_matrix(name, p):
                 p.copy_(p.half().float())
-        exact = copy.deepcopy(module).float().eval().forward_scaled(z)
-        return float((rounded.forward_scaled(z) - exact).abs().max())
+        return float((rounded.forward_scaled(z) - exact.forward_scaled(z)).abs().max())
 
 
 def storage_dtype(module, tolerance=FLOAT16_TOLERANCE) -> tuple:

@@ -16,14 +16,7 @@ import pandas as pd
 
 from .artifact import (FLOAT16_TOLERANCE, WEIGHTS, load_artifact, read_card, storage_dtype,
                        with_storage, write_artifact)
-from .library import INDEX, index_entry, write_index
-
-
-def _entries(root: Path) -> tuple:
-    from .artifact import read_json
-
-    data = read_json(root / INDEX, "library index ")
-    return data.get("name", ""), list(data.get("models", []))
+from .library import ModelLibrary, index_entry, write_index
 
 
 def compact_library(root, tolerance=FLOAT16_TOLERANCE) -> pd.DataFrame:
@@ -65,7 +58,8 @@ def compact_library(root, tolerance=FLOAT16_TOLERANCE) -> pd.DataFrame:
     True
     """
     root = Path(root)
-    name, entries = _entries(root)
+    lib = ModelLibrary(root)  # the index, validated
+    entries = [lib.entry(i) for i in lib.ids]
     rows, out = [], []
     for e in entries:
         folder = root / e["path"]
@@ -81,6 +75,6 @@ def compact_library(root, tolerance=FLOAT16_TOLERANCE) -> pd.DataFrame:
                                 dtype)
         out.append(index_entry(root, e["path"], hashes))
         rows.append((e["id"], dtype, change, before, (folder / WEIGHTS).stat().st_size))
-    write_index(root, out, name)
+    write_index(root, out, lib.name)
     return pd.DataFrame(rows, columns=["id", "weights", "float16_change", "bytes_before",
                                        "bytes_after"])

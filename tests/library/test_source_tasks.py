@@ -114,7 +114,6 @@ def test_cli_search_by_fidelity_and_max_elements(tmp_path, capsys):
 
 
 def test_cosine_schedule_is_recorded_and_changes_training(tmp_path):
-    
     source = [SourceTask("toy_a", "toy", "toy", "1")]
     for name, schedule in (("constant", "constant"), ("cosine", "cosine")):
         build(source, tmp_path / name, featurizer=TINY_FEATURIZER, n_models=1,
