@@ -163,6 +163,28 @@ def top_candidates(ranked, true, k=10) -> list:
     return rows
 
 
+def truth_energies(true, args) -> dict:
+    """CHGNet energy per atom of the true crystal itself: relaxed with the run's settings
+    (``relax_steps``, fmax 0.1) and to convergence (1,000 steps, fmax 0.02). Set beside the
+    top candidates' energies, it tells a CHGNet-preferred polymorph (the truth relaxes higher
+    than rank 1) from an under-relaxed match (the truth relaxes lower)."""
+    from skmdl.csp.relax import CHGNetRelaxer
+
+    _, e_run, _ = CHGNetRelaxer(steps=args.relax_steps, fmax=0.1).relax(true)
+    relaxed, e_long, steps = CHGNetRelaxer(steps=1000, fmax=0.02).relax(true)
+    return {"energy_per_atom_run_relax": e_run, "energy_per_atom_converged": e_long,
+            "converged_steps": steps, "converged_still_matches": bool(
+                structure_match(relaxed, true))}
+
+
+def keep_structures(label, ranked, args):
+    """The top ``top_k`` candidates as pymatgen JSON under ``--keep-structures`` (atomic)."""
+    if args.keep_structures:
+        data = [{"structure": c.structure.as_dict(), "energy_per_atom": float(c.energy_per_atom),
+                 "relaxed": bool(c.relaxed)} for c in ranked[:args.top_k]]
+        write_text(Path(args.keep_structures) / args.run / f"{label}.json", json.dumps(data))
+
+
 def run_target(label, targets, params, args) -> dict:
     """Fit on the leave-one-out pool, predict from the formula, score; one result row."""
     import torch
@@ -205,6 +227,9 @@ def run_target(label, targets, params, args) -> dict:
            "left_out_signatures": len(est.excluded_signatures_),
            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
            "top": top_candidates(ranked, true)}
+    if args.truth_energy:
+        row["truth"] = truth_energies(true, args)
+    keep_structures(label, ranked, args)
     print(f"{label:12s} atoms={len(true):3d} rank={rank} rank_fp={rank_fp} "
           f"prior_rank={row['prior_rank']} by={row['found_by']} gen={row['generated']} "
           f"{row['seconds']:.0f}s (fit {t_fit:.0f}) "
@@ -263,6 +288,11 @@ def parse_args(argv=None):
     ap.add_argument("--max-template-atoms", type=int, default=60)
     ap.add_argument("--wyckoff-time", type=float, default=60.0,
                     help="seconds the Wyckoff generator may spend per target")
+    ap.add_argument("--truth-energy", action="store_true",
+                    help="also relax the true crystal with CHGNet (run settings and to "
+                         "convergence) and keep its energies beside the top candidates'")
+    ap.add_argument("--keep-structures", default=None,
+                    help="folder (outside the repository) for the top candidates' structures")
     ap.add_argument("--no-fingerprint", action="store_true",
                     help="skip the fingerprint-distance criterion (slow for big cells)")
     ap.add_argument("--n-jobs", type=int, default=1, help="targets run in parallel (joblib)")
