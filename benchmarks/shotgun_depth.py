@@ -26,7 +26,7 @@ import os
 import numpy as np
 from sklearn.pipeline import make_pipeline
 
-from skmdl.library import ModelLibrary
+from skmdl.library import ModelLibrary, source_name
 from skmdl.library.recipes import transfer_exclusions
 from skmdl.transfer import TransferRegressor
 
@@ -39,7 +39,7 @@ TASKS = ["aflow_ael_bulk_modulus_vrh", "aflow_ael_shear_modulus_vrh"]
 def depth_sources(library, task, depth) -> list:
     """The first ``depth`` models of every property of ``library`` allowed for ``task``."""
     ids = library.search(kind="inorganic", **transfer_exclusions(task))["id"]
-    prefixes = ids.str.rsplit("-", n=1).str[0]
+    prefixes = ids.map(source_name)
     return sorted(i for _, g in ids.groupby(prefixes) for i in sorted(g)[:depth])
 
 
@@ -78,7 +78,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
     library = ModelLibrary(args.library)
-    props = library.search(kind="inorganic")["id"].str.rsplit("-", n=1).str[0]
+    props = library.search(kind="inorganic")["id"].map(source_name)
     per_prop = props.value_counts()
     head_cells = ["direct MAE"] + [f"k={k} MAE" for k in args.depths] \
         + [f"k={k} ÷ direct" for k in args.depths] + ["candidates"]

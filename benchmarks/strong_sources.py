@@ -43,8 +43,7 @@ def featurizer():
 
 def source_rows(lib, source):
     """The library's models of ``source`` (rows of ``lib.search()``)."""
-    df = lib.search()
-    return df[df.id.str.rsplit("-", n=1).str[0] == source.prefix]
+    return lib.search(source=source.prefix)
 
 
 def training_config(lib, model_id):

@@ -60,8 +60,7 @@ class VolumeModel:
         The library's full-data ``oqmd_volume_per_atom_full`` network (held-out MAE
         0.47 vs 0.88 A^3/atom) is left out until a CSP benchmark run measures it.
         """
-        ids = list(lib.search(task=self.TASK)["id"])
-        return [i for i in ids if i.rsplit("-", 1)[0] == self.TASK]
+        return list(lib.search(task=self.TASK, source=self.TASK)["id"])
 
     def prefetch(self, formulas) -> None:
         """Predict the volumes of many formulas in one batch per model (cached for per_atom)."""

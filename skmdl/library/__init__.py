@@ -4,7 +4,7 @@ from .artifact import ArtifactIntegrityError, MLP, load_artifact, write_artifact
 from .builder import BENCHMARK_TARGETS, SourceTask, TrainingConfig, build
 from .catalogue import write_catalogue
 from .compact import compact_library
-from .library import ModelLibrary
+from .library import ModelLibrary, source_name
 
 __all__ = [
     "ArtifactIntegrityError",
@@ -16,6 +16,7 @@ __all__ = [
     "build",
     "compact_library",
     "load_artifact",
+    "source_name",
     "write_artifact",
     "write_catalogue",
 ]

@@ -46,6 +46,23 @@ SUMMARY_FIELDS = ("id", "property", "quantity", "fidelity", "unit", "kind", "tas
                   "max_elements")
 
 
+def source_name(model_id) -> str:
+    """The source a model belongs to: its id without the ``-NNN`` model number.
+
+    The builder names models ``"{source}-{k:03d}"``; an id without a number is
+    its own source.
+
+    Examples
+    --------
+    >>> source_name("oqmd_volume_per_atom-003"), source_name("oqmd_volume_per_atom_full-000")
+    ('oqmd_volume_per_atom', 'oqmd_volume_per_atom_full')
+    >>> source_name("my-model")
+    'my-model'
+    """
+    head, sep, tail = str(model_id).rpartition("-")
+    return head if sep and tail.isdigit() else str(model_id)
+
+
 def summarize(card: dict) -> dict:
     """The index row of a model card.
 
@@ -265,7 +282,7 @@ class ModelLibrary:
 
     def search(self, property=None, kind=None, descriptor=None, task=None, min_r2=None,
                text=None, exclude_tasks=(), quantity=None, exclude_quantities=(), fidelity=None,
-               max_elements=None) -> pd.DataFrame:
+               max_elements=None, source=None) -> pd.DataFrame:
         """Models matching every given criterion, as a DataFrame (one row per model).
 
         Parameters
@@ -276,6 +293,10 @@ class ModelLibrary:
             ``quantity`` is the physical quantity without provenance
             (``"band gap"`` for ``property="band gap (OQMD)"``), ``fidelity``
             how it was obtained (``"DFT-PBE, OQMD"``, ``"experimental"``).
+        source : str or list of str, optional
+            Models of these sources (:func:`source_name` of the id: the shotgun
+            ``"oqmd_volume_per_atom"``, not its full-data network
+            ``"oqmd_volume_per_atom_full"``).
         max_elements : int, optional
             Only models whose card says they were trained on compositions of
             at most this many elements (leak-free sources for a target of
@@ -314,6 +335,8 @@ class ModelLibrary:
                            ("task", task), ("fidelity", fidelity)):
             if value is not None:
                 keep &= df[col].isin(_as_list(value)).to_numpy()
+        if source is not None:
+            keep &= df["id"].map(source_name).isin(_as_list(source)).to_numpy()
         if max_elements is not None:
             keep &= (pd.to_numeric(df["max_elements"], errors="coerce") <= max_elements).to_numpy()
         if min_r2 is not None:  # an R² the index does not record as a number never matches

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from skmdl.exceptions import UnknownModelError
-from skmdl.library import ArtifactIntegrityError, ModelLibrary
+from skmdl.library import ArtifactIntegrityError, ModelLibrary, source_name
 from skmdl.library.artifact import CARD, WEIGHTS, load_artifact
 
 
@@ -30,6 +30,24 @@ def test_search(tiny_library):
     assert len(lib.search(min_r2=-np.inf)) == 4
     assert len(lib.search(min_r2=2.0)) == 0
     assert df["descriptor"].iloc[0] == "composition:magpie:mean-max"
+
+
+def test_search_by_source_keeps_a_shotgun_apart_from_its_full_data_network(tiny_library):
+    lib = ModelLibrary(tiny_library)
+    assert list(lib.search(source="toy_a")["id"]) == ["toy_a-000", "toy_a-001"]
+    assert len(lib.search(source=["toy_a", "toy_b"])) == 4
+    assert len(lib.search(source="toy")) == 0  # exact, not a prefix match
+    assert [source_name(i) for i in ("x_full-000", "x-012", "x-y", "x")] == \
+        ["x_full", "x", "x-y", "x"]
+
+
+def test_volume_model_uses_the_shotgun_ensemble_only():
+    from skmdl.csp.volume import VolumeModel
+
+    lib = ModelLibrary.default()
+    ids = VolumeModel()._model_ids(lib)
+    assert len(ids) == 5 and all(source_name(i) == VolumeModel.TASK for i in ids)
+    assert f"{VolumeModel.TASK}_full-000" in lib  # there, and left out on purpose
 
 
 def test_entry_name_and_quantity_are_public(tiny_library):
