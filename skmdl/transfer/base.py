@@ -177,6 +177,19 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         spec = self.descriptor_spec_ if model_id is None else self.source_models_.spec_of[model_id]
         return F[spec]
 
+    def _fraction_columns(self):
+        """Columns of the raw descriptors that are element fractions (``frac_*``), or None.
+
+        The ``fractions`` member is a second direct model on these alone: for
+        alloys and doped systems the composition itself is the signal, and the
+        head's feature sampling no longer dilutes it among the element statistics.
+        """
+        names = getattr(self.descriptors_, "get_feature_names_out", None)
+        if names is None:
+            return None
+        cols = np.flatnonzero([str(n).startswith("frac_") for n in names()])
+        return cols if len(cols) else None
+
     def _outputs(self, F, ids, cache):
         """Each source's prediction of its own property (a multi-task trunk: one column per
         task), columns in ``ids`` order."""
@@ -188,6 +201,8 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
     def _design(self, F, member, cache):
         """Design matrix of one member and the source output its offset applies to."""
         kind, source = member["kind"], member["source"]
+        if kind == "fractions":
+            return F[None][:, self._fraction_columns()], None
         if kind == "finetune":
             return F[self.source_models_.spec_of[source]], None
         if kind == "transfer":
@@ -293,6 +308,8 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         members = []
         if self.direct and self.descriptors != "none":
             members.append(member_spec("direct", "direct"))
+            if self._fraction_columns() is not None:
+                members.append(member_spec("fractions", "fractions"))
         for i in shortlist:
             members.append(member_spec(f"{'finetune' if finetune else 'transfer'}:{i}",
                                    "finetune" if finetune else "transfer", i))
@@ -322,6 +339,8 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
             return named_head(self.head, seed)
         if self.head is not None and getattr(self, "mode", "frozen") == "frozen":
             return self.head
+        if member["kind"] == "fractions":  # few informative columns: split on any of them
+            return self._default_head(seed).set_params(max_features=1.0)
         return self._default_head(seed)
 
     def _calibration_splits(self, X, y, seed):
@@ -418,7 +437,7 @@ def member_spec(name, kind, source=None, uses=(), offset=()):
     Parameters
     ----------
     name : str
-        ``"direct"``, ``"transfer:<id>"``, ``"finetune:<id>"``, ``"stack"``,
+        ``"direct"``, ``"fractions"``, ``"transfer:<id>"``, ``"finetune:<id>"``, ``"stack"``,
         ``"delta:<id>"``, ``"affine:<id>"`` or ``"linear:<id>"``.
     kind : str
         The part of ``name`` before the colon (``"stack"`` for the gate's design).

@@ -188,3 +188,41 @@ def test_linear_fidelity_member_saves_and_loads(tiny_library, other_fidelity, tm
     assert a == pytest.approx(1.5, abs=0.2) and b == pytest.approx(0.7, abs=0.3)
     save_model(model, tmp_path / "m")
     np.testing.assert_allclose(load_model(tmp_path / "m").predict(X[:10]), model.predict(X[:10]))
+
+
+def _alloys(n, seed):
+    """Random 10-element alloys; the target is a step in two minor elements' contents."""
+    rng = np.random.default_rng(seed)
+    els = ["Fe", "Ni", "Co", "Cr", "Mn", "Al", "Ti", "V", "Cu", "Mo"]
+    w = rng.dirichlet(np.full(len(els), 0.5), size=n)
+    X = pd.Series(["".join(f"{e}{x:.3f}" for e, x in zip(els, row)) for row in w])
+    return X, ((w[:, 3] > 0.1) & (w[:, 4] < 0.05)).astype(float) + rng.normal(0, 0.05, n)
+
+
+def test_fractions_member_is_a_second_direct_model_on_the_composition(tiny_library):
+    X, y = _alloys(150, 0)
+    model = TransferRegressor(library=str(tiny_library), n_sources=2, random_state=0).fit(X, y)
+    m = model.members_.set_index("member")
+    assert m.loc["fractions", "kind"] == "fractions"
+    names = model.descriptors_.get_feature_names_out()
+    cols = model._fraction_columns()
+    assert len(cols) == 103 and all(names[c].startswith("frac_") for c in cols)
+    # the composition alone says it all: the member beats direct out of fold and is kept
+    assert m.loc["fractions", "oof_mae"] < m.loc["direct", "oof_mae"]
+    assert m.loc["fractions", "weight"] > 0
+    Xt, yt = _alloys(100, 1)
+    assert np.abs(model.predict(Xt) - yt).mean() < 0.6 * np.abs(yt - yt.mean()).mean()
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_allclose(restored.predict(Xt), model.predict(Xt))
+
+
+def test_no_fractions_member_without_element_fraction_descriptors(tiny_library):
+    from skmdl.descriptors import CompositionFeaturizer
+
+    X, y = _alloys(60, 2)
+    model = TransferRegressor(library=str(tiny_library), n_sources=1, random_state=0,
+                              descriptors=CompositionFeaturizer()).fit(X, y)
+    assert "fractions" not in set(model.members_["member"])
+    off = TransferRegressor(library=str(tiny_library), n_sources=1, random_state=0,
+                            direct=False).fit(X, y)
+    assert not off.members_["member"].isin(["direct", "fractions"]).any()
