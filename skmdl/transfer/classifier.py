@@ -20,8 +20,9 @@ class TransferClassifier(ClassifierMixin, TransferBase):
 
     The recipe of :class:`TransferRegressor` for class labels: candidate
     sources are screened by the inner-CV log-loss of a logistic regression on
-    their hidden features; the direct model, one ``head`` per shortlisted
-    source and the stack of source predictions are weighed by their own
+    their hidden features; the direct models (all descriptors; element
+    fractions alone), one ``head`` per shortlisted source and the stack of
+    source predictions are weighed by their own
     out-of-fold log-loss (members worse than direct excluded, the rest
     combined by greedy ensemble selection); ``predict_proba`` is the weighted
     mean of the kept members' probabilities. For two classes ``predict`` uses

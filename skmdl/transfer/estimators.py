@@ -9,7 +9,8 @@ steps are :class:`~skmdl.transfer.base.TransferBase`'s):
    data: a ridge regression on its frozen hidden features predicts the target;
    the ``n_sources`` best are shortlisted;
 3. candidate *members*: the direct model (``head`` on the descriptors alone),
-   one ``head`` per shortlisted source on [descriptors, frozen hidden
+   a second direct model on the element fractions alone (``fractions``), one
+   ``head`` per shortlisted source on [descriptors, frozen hidden
    features], a stack (``head`` on [descriptors, every shortlisted source's
    prediction]) and, for sources predicting the target's own ``quantity`` at
    another fidelity, a residual (delta) and an affine correction;
@@ -106,6 +107,9 @@ class TransferRegressor(RegressorMixin, TransferBase):
     direct : bool, default=True
         Keep the direct model (``head`` on the descriptors alone) as a member
         and the yardstick: members with a higher out-of-fold MAE are excluded.
+        With composition descriptors that include element fractions, the
+        ``fractions`` member (the default head on those columns alone, every
+        column a split candidate) is a second direct candidate.
     stack : bool, default=True
         Add the member whose features are the shortlisted sources' predictions.
     combine : {"greedy", "best", "mean"}, default="greedy"
