@@ -185,9 +185,11 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         head's feature sampling no longer dilutes it among the element statistics.
         """
         names = getattr(self.descriptors_, "get_feature_names_out", None)
-        if names is None:
-            return None
-        cols = np.flatnonzero([str(n).startswith("frac_") for n in names()])
+        try:
+            names = [] if names is None else names()
+        except (AttributeError, ValueError, TypeError):  # a user's transformer without names
+            names = []
+        cols = np.flatnonzero([str(n).startswith("frac_") for n in names])
         return cols if len(cols) else None
 
     def _outputs(self, F, ids, cache):

@@ -10,6 +10,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 
 from skmdl.transfer import TransferClassifier, TransferRegressor
+from skmdl.transfer.saving import load_model, save_model
 from tinylib import synthetic_task
 
 
@@ -199,7 +200,8 @@ def _alloys(n, seed):
     return X, ((w[:, 3] > 0.1) & (w[:, 4] < 0.05)).astype(float) + rng.normal(0, 0.05, n)
 
 
-def test_fractions_member_is_a_second_direct_model_on_the_composition(tiny_library):
+def test_fractions_member_is_a_second_direct_model_on_the_composition(tiny_library,
+                                                                      tmp_path):
     X, y = _alloys(150, 0)
     model = TransferRegressor(library=str(tiny_library), n_sources=2, random_state=0).fit(X, y)
     m = model.members_.set_index("member")
@@ -214,6 +216,9 @@ def test_fractions_member_is_a_second_direct_model_on_the_composition(tiny_libra
     assert np.abs(model.predict(Xt) - yt).mean() < 0.6 * np.abs(yt - yt.mean()).mean()
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_allclose(restored.predict(Xt), model.predict(Xt))
+    save_model(model, tmp_path / "alloys")  # the safe format (skops + safetensors)
+    saved = load_model(tmp_path / "alloys")
+    np.testing.assert_allclose(saved.predict(Xt), model.predict(Xt))
 
 
 def test_no_fractions_member_without_element_fraction_descriptors(tiny_library):
