@@ -35,11 +35,6 @@ from .members import affine_offset, fit_member, member_predict, out_of_fold
 __all__ = ["TransferBase", "auto_descriptors", "default_head", "member_spec", "named_head",
            "with_offset"]
 
-#: the ``fractions`` member needs recurring elements: on average, each element present in the
-#: training compositions is in at least this many rows (steels: 261; matbench_expt_gap: 173;
-#: a random 200 of matbench_phonons: 9)
-FRACTIONS_MIN_ROWS = 20
-
 
 class TransferBase(MaterialsInputMixin, BaseEstimator):
     """Shared machinery of :class:`TransferRegressor` and :class:`TransferClassifier`.
@@ -197,19 +192,6 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         cols = np.flatnonzero([str(n).startswith("frac_") for n in names])
         return cols if len(cols) else None
 
-    def _fractions_apply(self, F):
-        """Whether the ``fractions`` member is a candidate: the descriptors have element
-        fractions and the training elements recur (on average each element present is in
-        at least :data:`FRACTIONS_MIN_ROWS` rows). A few rows per element (a chemically
-        diverse small set) give a model on fractions nothing to learn from but noise for
-        the inner CV to select."""
-        cols = self._fraction_columns()
-        if cols is None:
-            return False
-        present = F[None][:, cols] > 0
-        n_elements = int(present.any(axis=0).sum())
-        return n_elements > 0 and present.sum() / n_elements >= FRACTIONS_MIN_ROWS
-
     def _outputs(self, F, ids, cache):
         """Each source's prediction of its own property (a multi-task trunk: one column per
         task), columns in ``ids`` order."""
@@ -328,7 +310,7 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         members = []
         if self.direct and self.descriptors != "none":
             members.append(member_spec("direct", "direct"))
-            if self._fractions_apply(F):
+            if self._fraction_columns() is not None:
                 members.append(member_spec("fractions", "fractions"))
         for i in shortlist:
             members.append(member_spec(f"{'finetune' if finetune else 'transfer'}:{i}",

@@ -107,11 +107,9 @@ class TransferRegressor(RegressorMixin, TransferBase):
     direct : bool, default=True
         Keep the direct model (``head`` on the descriptors alone) as a member
         and the yardstick: members with a higher out-of-fold MAE are excluded.
-        With composition descriptors that include element fractions, and
-        training elements that recur (on average ≥ 20 rows per element
-        present: alloys, doped systems, large sets), the ``fractions`` member
-        (the default head on those columns alone, every column a split
-        candidate) is a second direct candidate.
+        With composition descriptors that include element fractions, the
+        ``fractions`` member (the default head on those columns alone, every
+        column a split candidate) is a second direct candidate.
     stack : bool, default=True
         Add the member whose features are the shortlisted sources' predictions.
     combine : {"greedy", "best", "mean"}, default="greedy"

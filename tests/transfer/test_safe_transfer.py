@@ -221,14 +221,9 @@ def test_fractions_member_is_a_second_direct_model_on_the_composition(tiny_libra
     np.testing.assert_allclose(saved.predict(Xt), model.predict(Xt))
 
 
-def test_no_fractions_member_without_element_fraction_descriptors(tiny_library, noise_target):
+def test_no_fractions_member_without_element_fraction_descriptors(tiny_library):
     from skmdl.descriptors import CompositionFeaturizer
 
-    X, y = noise_target  # 120 chemically diverse formulas: too few rows per element
-    model = TransferRegressor(library=str(tiny_library), n_sources=1, random_state=0).fit(X, y)
-    present = model.descriptors_.transform(X)[:, model._fraction_columns()] > 0
-    assert present.sum() / present.any(axis=0).sum() < 20
-    assert "fractions" not in set(model.members_["member"])
     X, y = _alloys(60, 2)
     model = TransferRegressor(library=str(tiny_library), n_sources=1, random_state=0,
                               descriptors=CompositionFeaturizer()).fit(X, y)
