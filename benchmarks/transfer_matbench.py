@@ -164,7 +164,8 @@ def main():
                 print(f"{task} fold {k}: {name}: {metric} {scores[name][-1]:.4g}", flush=True)
         unit = LEADERBOARD.get(task, ("", None, ""))[2]
         head = "ROC-AUC (from probabilities unless marked)" if clf else f"MAE ({unit})"
-        lines += [f"### {task} ({len(y)} rows, {len(folds)} official folds)", "",
+        kind = "official" if task.startswith("matbench_") else "matbench-scheme"
+        lines += [f"### {task} ({len(y)} rows, {len(folds)} {kind} folds)", "",
                   f"| model | {head} | per fold | s/fold |", "|---|---|---|---|"]
         for name, s in scores.items():
             lines.append(f"| {name} | {np.mean(s):.4g} ± {np.std(s):.2g} | "
