@@ -54,12 +54,14 @@ class VolumeModel:
             return self.library
         return ModelLibrary(self.library)
 
-    def _model_ids(self, lib) -> list:
-        """The shotgun ensemble ``oqmd_volume_per_atom-*`` (the benchmarked volume model).
+    def model_ids(self, lib=None) -> list:
+        """Ids of the models averaged: the shotgun ensemble ``oqmd_volume_per_atom-*`` (the
+        benchmarked volume model) of ``lib`` (default: this model's library).
 
         The library's full-data ``oqmd_volume_per_atom_full`` network (held-out MAE
         0.47 vs 0.88 A^3/atom) is left out until a CSP benchmark run measures it.
         """
+        lib = self._library() if lib is None else lib
         return list(lib.search(task=self.TASK, source=self.TASK)["id"])
 
     def prefetch(self, formulas) -> None:
@@ -70,7 +72,7 @@ class VolumeModel:
         if not todo:
             return
         lib = self._library()
-        ids = self._model_ids(lib)
+        ids = self.model_ids(lib)
         if not ids:
             raise ValueError(f"library {lib!r} has no {self.TASK} model")
         try:
@@ -95,7 +97,7 @@ class VolumeModel:
                               else composition).reduced_formula
         if formula not in self._cache:
             lib = self._library()
-            ids = self._model_ids(lib)
+            ids = self.model_ids(lib)
             if not ids:
                 raise ValueError(f"library {lib!r} has no {self.TASK} model")
             self._cache[formula] = float(np.mean([lib.predict(i, [formula])[0] for i in ids]))

@@ -45,7 +45,7 @@ def test_volume_model_uses_the_shotgun_ensemble_only():
     from skmdl.csp.volume import VolumeModel
 
     lib = ModelLibrary.default()
-    ids = VolumeModel()._model_ids(lib)
+    ids = VolumeModel().model_ids()
     assert len(ids) == 5 and all(source_name(i) == VolumeModel.TASK for i in ids)
     assert f"{VolumeModel.TASK}_full-000" in lib  # there, and left out on purpose
 
