@@ -33,18 +33,15 @@ def polished_rank(structures_file, true, k) -> tuple:
     """(rank of the first match after relaxing the top ``k`` further, seconds)."""
     from pymatgen.core import Structure
 
-    from skmdl.csp.metrics import structure_match
+    from skmdl.csp.metrics import first_match_rank
     from skmdl.csp.relax import CHGNetRelaxer
 
     t0 = time.perf_counter()
     relaxer = CHGNetRelaxer(steps=300, fmax=0.02)
-    rows = []
-    for c in json.loads(Path(structures_file).read_text())[:k]:
-        relaxed, e, _ = relaxer.relax(Structure.from_dict(c["structure"]))
-        rows.append((e, structure_match(relaxed, true)))
-    rows.sort(key=lambda r: r[0])
-    rank = next((i for i, (_, hit) in enumerate(rows, 1) if hit), None)
-    return rank, time.perf_counter() - t0
+    relaxed = [relaxer.relax(Structure.from_dict(c["structure"]))[:2]
+               for c in json.loads(Path(structures_file).read_text())[:k]]
+    by_energy = [s for s, _ in sorted(relaxed, key=lambda r: r[1])]
+    return first_match_rank(by_energy, true), time.perf_counter() - t0
 
 
 def diagnosis_row(r, args, targets) -> str:
