@@ -16,7 +16,8 @@ tuned on the test folds):
   only; the benchmark targets are never sources); ``quantity="band gap"`` for
   matbench_expt_gap, so the DFT band-gap sources give multi-fidelity members;
 * regression also runs ``combine="best"`` (selection of one member) beside the
-  default greedy combination, to measure which;
+  default greedy combination, to measure which; ``--hurdle-off`` adds the
+  default with ``hurdle=False`` (members learn the zeros too);
 * classification reports ROC-AUC from probabilities and from hard labels (how
   the Matbench leaderboard scores), with the direct model at threshold 0.5 and
   with its threshold tuned by inner CV (scikit-learn's
@@ -84,7 +85,7 @@ def classifiers(seed, n_jobs=None):
     }
 
 
-def models(seed, task, n_jobs=None, variants=True):
+def models(seed, task, n_jobs=None, variants=True, hurdle_off=False):
     et = ExtraTreesRegressor(n_estimators=100, max_features=0.3, random_state=seed, n_jobs=1)
     out = {"direct ET": make_pipeline(direct_descriptors(), et),
            "transfer default": TransferRegressor(quantity=QUANTITY.get(task), n_jobs=n_jobs,
@@ -92,6 +93,9 @@ def models(seed, task, n_jobs=None, variants=True):
     if variants:
         out["transfer, combine=best"] = TransferRegressor(
             quantity=QUANTITY.get(task), combine="best", n_jobs=n_jobs, random_state=seed)
+    if hurdle_off:
+        out["transfer, hurdle=False"] = TransferRegressor(
+            quantity=QUANTITY.get(task), hurdle=False, n_jobs=n_jobs, random_state=seed)
     return out
 
 
@@ -118,6 +122,9 @@ def main():
     ap.add_argument("--tasks", nargs="*", default=["matbench_steels", "matbench_expt_gap"])
     ap.add_argument("--no-variants", action="store_true",
                     help="skip the combine='best' variant (regression)")
+    ap.add_argument("--hurdle-off", action="store_true",
+                    help="add the transfer default with hurdle=False (members on every row, "
+                         "zeros included; the default before the hurdle)")
     ap.add_argument("--folds", type=int, default=5, help="run the first N official folds")
     ap.add_argument("--n-jobs", type=int, default=None,
                     help="parallel source screening / heads of the transfer classifier")
@@ -134,7 +141,7 @@ def main():
         clf = is_classification(task)
         for k, (tr, te) in enumerate(folds):
             todo = (classifiers(0, args.n_jobs) if clf
-                    else models(0, task, args.n_jobs, not args.no_variants))
+                    else models(0, task, args.n_jobs, not args.no_variants, args.hurdle_off))
             for name, model in todo.items():
                 t0 = time.perf_counter()
                 model.fit(X.iloc[tr], y.iloc[tr])

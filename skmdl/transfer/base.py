@@ -260,9 +260,13 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
             step("load and featurize")
             self.screening_ = self._screen(F, y, seed)
             step("screen")
-            members = self._candidate_members(F, y)
-            weights, designs, heads = self._weigh(F, y, members, seed,
-                                                  self._calibration_splits(X, y, seed))
+            cv = self._calibration_splits(X, y, seed)
+            for rows in self._row_options(y, cv):
+                self.fit_rows_ = rows
+                members = self._candidate_members(F, y)
+                weights, designs, heads = self._weigh(F, y, members, seed, cv)
+                if self._rows_accepted():
+                    break
             step("members out of fold")
             self._refit(y, members, weights, designs, heads)
             step("refit")
@@ -377,12 +381,14 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
             weights = np.full(len(members), 1.0 / len(members))
             losses, eligible = np.full(len(members), np.nan), np.ones(len(members), bool)
         else:
+            rows = self.fit_rows_
             P, S = out_of_fold(heads, [d for d, _ in designs], y, cv, self._oof_method,
                                [tuple(m["offset"]) for m in members],
-                               [s for _, s in designs], n_jobs=self.n_jobs)
+                               [s for _, s in designs], n_jobs=self.n_jobs,
+                               train_rows=None if rows.all() else rows)
             reference = 0 if members[0]["kind"] == "direct" else None
-            weights, losses, eligible = combine_weights(P, y, self._loss, self.combine,
-                                                        reference)
+            weights, losses, eligible = combine_weights(P[rows], y[rows], self._loss,
+                                                        self.combine, reference)
             self.oof_, self.oof_spread_ = P, S
         self.members_ = pd.DataFrame({
             "member": [m["name"] for m in members], "kind": [m["kind"] for m in members],
@@ -396,6 +402,14 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
     def _after_weigh(self, F, y, members, weights, cache, seed, cv):
         """Hook: interval calibration, thresholds, gates."""
 
+    def _row_options(self, y, cv):
+        """Hook: the row masks to train the members on, tried in order (all rows)."""
+        return [np.ones(len(y), dtype=bool)]
+
+    def _rows_accepted(self):
+        """Hook: whether the members fitted on ``fit_rows_`` are kept (else the next option)."""
+        return True
+
     def _gate_sources(self):
         """Hook: sources a fitted gate needs besides the kept members'."""
         return []
@@ -408,9 +422,11 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         keep = [k for k, w in enumerate(weights) if w > 0]
         self.kept_members_ = [members[k] for k in keep]
         self.weights_ = np.asarray([weights[k] for k in keep])
+        rows = self.fit_rows_
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-            delayed(fit_member)(heads[k], designs[k][0], y, tuple(members[k]["offset"]),
-                                designs[k][1])
+            delayed(fit_member)(heads[k], designs[k][0][rows], y[rows],
+                                tuple(members[k]["offset"]),
+                                None if designs[k][1] is None else designs[k][1][rows])
             for k in keep)
         needed = set(self._gate_sources())
         used = [i for i in self.sources_ if i in needed or any(

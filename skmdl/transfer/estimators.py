@@ -131,6 +131,12 @@ class TransferRegressor(RegressorMixin, TransferBase):
         A classifier of ``y == 0`` (metals, for band gaps) that sets the
         prediction to 0; ``"auto"``: tried when at least 10 % of ``y`` are
         exactly 0 and none negative, kept when it lowers the out-of-fold MAE.
+    hurdle : bool, default=True
+        Where the gate is tried, the members learn the non-zero rows only (a
+        hurdle model: the gate predicts the zeros, the members the size of
+        the non-zero values, no longer pulled toward zero by the metals);
+        when the gate is then not kept, the members are weighed again on all
+        rows. ``False``: members always learn every row.
     mode : {"frozen", "finetune"}, default="frozen"
         ``"frozen"``: ``head`` on [descriptors, frozen hidden features].
         ``"finetune"``: each shortlisted source network is copied, its output
@@ -162,6 +168,9 @@ class TransferRegressor(RegressorMixin, TransferBase):
         One fitted head per kept member.
     gate_ : ZeroGate or None
         The fitted zero gate when it was kept.
+    fit_rows_ : ndarray of bool
+        The training rows the members learned (all, or the non-zero ones of a
+        hurdle model); ``members_``'s out-of-fold losses are over these rows.
     oof_ : ndarray of shape (n_samples, n_members) or None
         Out-of-fold predictions of every candidate member.
     source_models_ : SourceModels
@@ -209,6 +218,7 @@ class TransferRegressor(RegressorMixin, TransferBase):
         "quantity": [None, str],
         "fidelity": [StrOptions({"auto", "delta", "affine", "linear", "none"})],
         "gate": [StrOptions({"auto"}), "boolean"],
+        "hurdle": ["boolean"],
         "mode": [StrOptions({"frozen", "finetune"})],
         "finetune_params": [None, dict],
     }
@@ -223,7 +233,8 @@ class TransferRegressor(RegressorMixin, TransferBase):
                  descriptors="auto", kind="inorganic", exclude_tasks=(),
                  exclude_quantities=(), screening_cv=5, calibration_cv=5, direct=True,
                  stack=True, combine="greedy", quantity=None, fidelity="auto", gate="auto",
-                 mode="frozen", finetune_params=None, n_jobs=None, random_state=None):
+                 hurdle=True, mode="frozen", finetune_params=None, n_jobs=None,
+                 random_state=None):
         super().__init__(sources=sources, library=library, n_sources=n_sources, layers=layers,
                          head=head, descriptors=descriptors, kind=kind,
                          exclude_tasks=exclude_tasks, exclude_quantities=exclude_quantities,
@@ -233,6 +244,7 @@ class TransferRegressor(RegressorMixin, TransferBase):
         self.quantity = quantity
         self.fidelity = fidelity
         self.gate = gate
+        self.hurdle = hurdle
         self.mode = mode
         self.finetune_params = finetune_params
 
@@ -254,12 +266,13 @@ class TransferRegressor(RegressorMixin, TransferBase):
         """
         if not fidelity:
             return []
-        cache = {}
-        S = self._outputs(F, fidelity, cache)
+        cache, rows = {}, self.fit_rows_
+        S = self._outputs(F, fidelity, cache)[rows]
+        y = y[rows]
         fits = [mae_loss(y, np.polyval(affine_offset(s, y), s)) if np.ptp(s) > 0 else np.inf
                 for s in S.T]
         best = fidelity[int(np.argmin(fits))]
-        bases = [(best, best, cache[best][:, 0])]  # (member source, name, its output)
+        bases = [(best, best, cache[best][rows, 0])]  # (member source, name, its output)
         if len(fidelity) > 1:
             bases.append((list(fidelity), f"mean of {len(fidelity)}", S.mean(axis=1)))
         kinds = ["delta", "affine", "linear"] if self.fidelity == "auto" else [self.fidelity]
@@ -292,13 +305,27 @@ class TransferRegressor(RegressorMixin, TransferBase):
     def _gate_sources(self):
         return self.sources_ if self.gate_ is not None else []
 
-    def _try_gate(self, y):
-        if self.gate is False or len(self.sources_) == 0:
-            return False
+    def _row_options(self, y, cv):
+        """Hurdle: the members learn the non-zero rows and the gate the zeros; all rows
+        again when the gate is not kept."""
+        every = np.ones(len(y), dtype=bool)
+        if not self.hurdle or cv is None or self.gate is False or not self._zeros_gateable(y):
+            return [every]
+        return [y != 0, every]
+
+    def _rows_accepted(self):
+        return bool(self.fit_rows_.all()) or self.gate_ is not None
+
+    def _zeros_gateable(self, y):
         zeros = np.mean(y == 0)
         if self.gate == "auto":
             return zeros >= 0.1 and (y >= 0).all() and zeros < 0.9
         return 0 < zeros < 1
+
+    def _try_gate(self, y):
+        if self.gate is False or len(self.sources_) == 0:
+            return False
+        return self._zeros_gateable(y)
 
     # ---------------------------------------------------------------- predict
     def predict(self, X, return_std=False):

@@ -53,6 +53,13 @@ def affine_offset(s, y) -> tuple:
     return (float(a), float(b))
 
 
+def _float64(D):
+    """Designs are stored as float32; heads get float64. Trees cast back to float32 (the
+    same values), but a linear or kernel head on raw descriptors (magnitudes ~1e3) loses
+    its Gram matrix to float32 round-off (Ridge's dual solver, seen with scikit-learn 1.9)."""
+    return np.asarray(D, dtype=np.float64)
+
+
 def _offset_values(offset, s):
     if not offset:
         return 0.0
@@ -78,7 +85,7 @@ def fit_member(head, D, y, offset=(), s=None):
     fitted clone of ``head``
     """
     target = y - _offset_values(offset, s) if offset else y
-    return clone(head).fit(D, target)
+    return clone(head).fit(_float64(D), target)
 
 
 def member_predict(est, D, method="predict", offset=(), s=None, spread=False):
@@ -103,8 +110,8 @@ def member_predict(est, D, method="predict", offset=(), s=None, spread=False):
     spread : ndarray or None
     """
     if method == "predict_proba":
-        return est.predict_proba(D), None
-    mean = est.predict(D) + (_offset_values(offset, s) if offset else 0.0)
+        return est.predict_proba(_float64(D)), None
+    mean = est.predict(_float64(D)) + (_offset_values(offset, s) if offset else 0.0)
     if not spread:
         return mean, None
     trees = getattr(est, "estimators_", None)
@@ -129,7 +136,7 @@ def _fold(head, D, y, train, test, method, offset, s, n_classes):
 
 
 def out_of_fold(heads, designs, y, cv, method="predict", offsets=None, sources=None,
-                n_jobs=None):
+                n_jobs=None, train_rows=None):
     """Out-of-fold predictions of every member on the splits of ``cv``.
 
     Parameters
@@ -145,6 +152,9 @@ def out_of_fold(heads, designs, y, cv, method="predict", offsets=None, sources=N
         Per member: its affine offset and the source output it applies to.
     n_jobs : int, optional
         Parallel (member, fold) fits, joblib.
+    train_rows : ndarray of bool, optional
+        Rows a fold may train on (all by default); every row is still
+        predicted (a hurdle model: members of the non-zero rows).
 
     Returns
     -------
@@ -159,6 +169,8 @@ def out_of_fold(heads, designs, y, cv, method="predict", offsets=None, sources=N
     sources = sources or [None] * n_members
     n_classes = len(np.unique(y)) if method == "predict_proba" else None
     splits = list(cv.split(designs[0], y))
+    if train_rows is not None:
+        splits = [(train[train_rows[train]], test) for train, test in splits]
     jobs = [(m, train, test) for m in range(n_members) for train, test in splits]
     results = Parallel(n_jobs=n_jobs)(
         delayed(_fold)(heads[m], designs[m], y, train, test, method, offsets[m], sources[m],

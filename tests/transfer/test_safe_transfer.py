@@ -114,6 +114,32 @@ def test_zero_gate_is_tried_only_with_a_point_mass_at_zero(tiny_library, other_f
     assert plain.gate_ is None
 
 
+def test_hurdle_members_learn_the_nonzero_rows(tiny_library, other_fidelity):
+    X, y = other_fidelity
+    y0 = np.where(y < np.quantile(y, 0.3), 0.0, y)
+    hurdle = TransferRegressor(library=str(tiny_library), n_sources=2, random_state=0)
+    hurdle.fit(X, y0)
+    assert hurdle.gate_ is not None
+    np.testing.assert_array_equal(hurdle.fit_rows_, y0 != 0)
+    rows = hurdle.fit_rows_  # the members' out-of-fold losses are over the non-zero rows
+    direct = float(np.abs(hurdle.oof_[rows, 0] - y0[rows]).mean())
+    assert hurdle.members_.loc[0, "oof_mae"] == pytest.approx(direct)
+    assert np.isfinite(hurdle.oof_).all()  # the zero rows are predicted too, for the gate
+    plain = clone(hurdle).set_params(hurdle=False).fit(X, y0)
+    assert plain.fit_rows_.all() and plain.gate_ is not None
+    # on the non-zero rows, a direct model that never learned a zero is the closer one
+    assert direct < float(np.abs(plain.oof_[rows, 0] - y0[rows]).mean())
+
+
+def test_hurdle_falls_back_to_every_row_without_a_gate(tiny_library, other_fidelity):
+    X, y = other_fidelity
+    y0 = y - y.min() + 1.0
+    y0[np.random.default_rng(0).random(len(y0)) < 0.15] = 0.0  # zeros nothing predicts
+    model = TransferRegressor(library=str(tiny_library), n_sources=2, random_state=0)
+    model.fit(X, y0)
+    assert model.gate_ is None and model.fit_rows_.all()
+
+
 def test_grid_search_cross_validate_and_pickle(tiny_library, noise_target):
     X, y = noise_target
     base = TransferRegressor(library=str(tiny_library), n_sources=1, random_state=0)
