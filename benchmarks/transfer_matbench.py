@@ -114,6 +114,11 @@ def _versus_direct(scores, clf):
         verdict = ("better" if d.mean() + se < 0 else "worse" if d.mean() - se > 0
                    else "within one SE")
         out.append(f"| {name} | {d.mean():+.4g} ± {se:.2g} | {verdict} |")
+    if "transfer, hurdle=False" in scores:  # the hurdle's own effect, same run
+        d = np.asarray(scores["transfer default"]) - np.asarray(scores["transfer, hurdle=False"])
+        se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else np.nan
+        out.append(f"| transfer default − transfer, hurdle=False | {d.mean():+.4g} ± {se:.2g} | "
+                   f"{'better' if d.mean() + se < 0 else 'within one SE or worse'} |")
     return out
 
 

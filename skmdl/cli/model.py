@@ -334,7 +334,11 @@ def _predictor(model, n_columns, alpha):
         mean, std = model.predict(items, return_std=True)
         if n_columns == 2:
             return np.column_stack([mean, std])
-        interval = scaled_interval(mean, std, model.calibration_scores_, alpha, model.sd_floor_)
+        if hasattr(model, "interval_from"):  # the estimator's own rule (by gate decision)
+            interval = model.interval_from(mean, std, alpha)
+        else:
+            interval = scaled_interval(mean, std, model.calibration_scores_, alpha,
+                                       model.sd_floor_)
         return np.column_stack([mean, std, interval])
     return chunk
 

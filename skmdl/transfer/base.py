@@ -261,12 +261,7 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
             self.screening_ = self._screen(F, y, seed)
             step("screen")
             cv = self._calibration_splits(X, y, seed)
-            for rows in self._row_options(y, cv):
-                self.fit_rows_ = rows
-                members = self._candidate_members(F, y)
-                weights, designs, heads = self._weigh(F, y, members, seed, cv)
-                if self._rows_accepted():
-                    break
+            members, weights, designs, heads = self._weigh_row_options(F, y, seed, cv)
             step("members out of fold")
             self._refit(y, members, weights, designs, heads)
             step("refit")
@@ -402,13 +397,39 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
     def _after_weigh(self, F, y, members, weights, cache, seed, cv):
         """Hook: interval calibration, thresholds, gates."""
 
+    def _weigh_row_options(self, F, y, seed, cv):
+        """Build and weigh the members for each row option; keep the lowest ``oof_loss_``.
+
+        An option (a mask of the rows the members learn, :meth:`_row_options`)
+        that :meth:`_rows_accepted` accepts ends the search unless
+        :meth:`_compare_row_options` asks for every option to be weighed.
+        """
+        tried = []
+        for rows in self._row_options(y, cv):
+            self.fit_rows_ = rows
+            members = self._candidate_members(F, y)
+            weighed = (members, *self._weigh(F, y, members, seed, cv))
+            accepted = self._rows_accepted()
+            if accepted:
+                state = {k: v for k, v in vars(self).items() if k.endswith("_")}
+                tried.append((getattr(self, "oof_loss_", 0.0), len(tried), weighed, state))
+            if accepted and not self._compare_row_options():
+                break
+        *_, weighed, state = min(tried, key=lambda t: t[:2])
+        self.__dict__.update(state)
+        return weighed
+
     def _row_options(self, y, cv):
         """Hook: the row masks to train the members on, tried in order (all rows)."""
         return [np.ones(len(y), dtype=bool)]
 
     def _rows_accepted(self):
-        """Hook: whether the members fitted on ``fit_rows_`` are kept (else the next option)."""
+        """Hook: whether the members fitted on ``fit_rows_`` may be kept."""
         return True
+
+    def _compare_row_options(self):
+        """Hook: weigh every accepted row option and keep the best (else the first)."""
+        return False
 
     def _gate_sources(self):
         """Hook: sources a fitted gate needs besides the kept members'."""

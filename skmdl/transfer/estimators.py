@@ -131,12 +131,14 @@ class TransferRegressor(RegressorMixin, TransferBase):
         A classifier of ``y == 0`` (metals, for band gaps) that sets the
         prediction to 0; ``"auto"``: tried when at least 10 % of ``y`` are
         exactly 0 and none negative, kept when it lowers the out-of-fold MAE.
-    hurdle : bool, default=True
-        Where the gate is tried, the members learn the non-zero rows only (a
-        hurdle model: the gate predicts the zeros, the members the size of
-        the non-zero values, no longer pulled toward zero by the metals);
-        when the gate is then not kept, the members are weighed again on all
-        rows. ``False``: members always learn every row.
+    hurdle : "auto" or bool, default="auto"
+        Where the gate is tried, a hurdle model: the members learn the
+        non-zero rows only (the gate predicts the zeros, the members the size
+        of the non-zero values, no longer pulled toward zero by the metals).
+        ``True``: the hurdle whenever its gate is kept (else the members are
+        weighed again on all rows); ``"auto"``: the members are weighed both
+        ways and the lower out-of-fold MAE (``oof_loss_``, gate included)
+        decides; ``False``: members always learn every row.
     mode : {"frozen", "finetune"}, default="frozen"
         ``"frozen"``: ``head`` on [descriptors, frozen hidden features].
         ``"finetune"``: each shortlisted source network is copied, its output
@@ -182,6 +184,12 @@ class TransferRegressor(RegressorMixin, TransferBase):
     descriptor_spec_ : str
         Descriptor spec of the best screened source (the direct model's input
         with ``descriptors="source"``).
+    oof_loss_ : float
+        Out-of-fold MAE of the fitted combination, gate included (NaN
+        without calibration).
+    calibration_zero_ : ndarray of bool or None
+        With a kept gate: the out-of-fold rows it zeroed (the intervals are
+        calibrated per group, :meth:`interval_from`).
     calibration_scores_ : ndarray or None
         Out-of-fold normalized residuals ``|y - mean| / max(std, sd_floor_)``
         (for intervals); ``None`` without calibration.
@@ -218,7 +226,7 @@ class TransferRegressor(RegressorMixin, TransferBase):
         "quantity": [None, str],
         "fidelity": [StrOptions({"auto", "delta", "affine", "linear", "none"})],
         "gate": [StrOptions({"auto"}), "boolean"],
-        "hurdle": ["boolean"],
+        "hurdle": [StrOptions({"auto"}), "boolean"],
         "mode": [StrOptions({"frozen", "finetune"})],
         "finetune_params": [None, dict],
     }
@@ -233,7 +241,7 @@ class TransferRegressor(RegressorMixin, TransferBase):
                  descriptors="auto", kind="inorganic", exclude_tasks=(),
                  exclude_quantities=(), screening_cv=5, calibration_cv=5, direct=True,
                  stack=True, combine="greedy", quantity=None, fidelity="auto", gate="auto",
-                 hurdle=True, mode="frozen", finetune_params=None, n_jobs=None,
+                 hurdle="auto", mode="frozen", finetune_params=None, n_jobs=None,
                  random_state=None):
         super().__init__(sources=sources, library=library, n_sources=n_sources, layers=layers,
                          head=head, descriptors=descriptors, kind=kind,
@@ -282,7 +290,8 @@ class TransferRegressor(RegressorMixin, TransferBase):
     # ------------------------------------------------------------ gate, calibration
     def _after_weigh(self, F, y, members, weights, cache, seed, cv):
         self.gate_ = None
-        self.calibration_scores_ = self.sd_floor_ = None
+        self.calibration_scores_ = self.sd_floor_ = self.calibration_zero_ = None
+        self.oof_loss_ = np.nan
         if self.oof_ is None:
             return
         mu = mixture(self.oof_, weights)
@@ -297,6 +306,8 @@ class TransferRegressor(RegressorMixin, TransferBase):
                 mu = np.where(p_zero > t, 0.0, mu)
         self.sd_floor_ = max(float(np.median(sd)) * 0.1, 1e-12)
         self.calibration_scores_ = np.abs(y - mu) / np.maximum(sd, self.sd_floor_)
+        self.calibration_zero_ = (mu == 0.0) if self.gate_ is not None else None
+        self.oof_loss_ = mae_loss(y, mu)
 
     def _gate_design(self, F, cache):
         """The gate's input: [descriptors, every shortlisted source's prediction]."""
@@ -315,6 +326,9 @@ class TransferRegressor(RegressorMixin, TransferBase):
 
     def _rows_accepted(self):
         return bool(self.fit_rows_.all()) or self.gate_ is not None
+
+    def _compare_row_options(self):
+        return self.hurdle == "auto"
 
     def _zeros_gateable(self, y):
         zeros = np.mean(y == 0)
@@ -380,7 +394,38 @@ class TransferRegressor(RegressorMixin, TransferBase):
             raise ValueError("intervals need calibration: fit with calibration_cv set "
                              "(and at least 2 * calibration_cv samples)")
         mean, std = self.predict(X, return_std=True)
-        return scaled_interval(mean, std, self.calibration_scores_, alpha, self.sd_floor_)
+        return self.interval_from(mean, std, alpha)
+
+    def interval_from(self, mean, std, alpha=0.1):
+        """Intervals around predictions already made (``predict(X, return_std=True)``).
+
+        With a kept zero gate the calibration is split by the gate's decision
+        (Mondrian conformal): rows predicted 0 take the quantile of the
+        out-of-fold rows the gate zeroed, the others that of the rest, so a
+        metal's interval is not widened by the insulators' errors or the
+        reverse. A group of fewer than ``2 / alpha`` calibration rows uses all
+        of them.
+
+        Parameters
+        ----------
+        mean, std : ndarray of shape (n_samples,)
+        alpha : float, default=0.1
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2)
+        """
+        scores, zero = self.calibration_scores_, getattr(self, "calibration_zero_", None)
+        if zero is None:
+            return scaled_interval(mean, std, scores, alpha, self.sd_floor_)
+        mean, std = np.asarray(mean, dtype=float), np.asarray(std, dtype=float)
+        out = np.empty((len(mean), 2))
+        for group in (True, False):
+            rows, calib = (mean == 0.0) == group, scores[zero == group]
+            if len(calib) < 2 / alpha:
+                calib = scores
+            out[rows] = scaled_interval(mean[rows], std[rows], calib, alpha, self.sd_floor_)
+        return out
 
 
 def _mixture_sd(P, S, w, mu):

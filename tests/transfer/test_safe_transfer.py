@@ -117,7 +117,8 @@ def test_zero_gate_is_tried_only_with_a_point_mass_at_zero(tiny_library, other_f
 def test_hurdle_members_learn_the_nonzero_rows(tiny_library, other_fidelity):
     X, y = other_fidelity
     y0 = np.where(y < np.quantile(y, 0.3), 0.0, y)
-    hurdle = TransferRegressor(library=str(tiny_library), n_sources=2, random_state=0)
+    hurdle = TransferRegressor(library=str(tiny_library), n_sources=2, hurdle=True,
+                               random_state=0)
     hurdle.fit(X, y0)
     assert hurdle.gate_ is not None
     np.testing.assert_array_equal(hurdle.fit_rows_, y0 != 0)
@@ -129,13 +130,45 @@ def test_hurdle_members_learn_the_nonzero_rows(tiny_library, other_fidelity):
     assert plain.fit_rows_.all() and plain.gate_ is not None
     # on the non-zero rows, a direct model that never learned a zero is the closer one
     assert direct < float(np.abs(plain.oof_[rows, 0] - y0[rows]).mean())
+    auto = clone(hurdle).set_params(hurdle="auto").fit(X, y0)  # the inner CV decides
+    assert auto.oof_loss_ == min(hurdle.oof_loss_, plain.oof_loss_)
+    winner = hurdle if hurdle.oof_loss_ <= plain.oof_loss_ else plain
+    np.testing.assert_array_equal(auto.fit_rows_, winner.fit_rows_)
+    np.testing.assert_array_equal(auto.predict(X[:20]), winner.predict(X[:20]))
+
+
+def test_intervals_are_calibrated_per_gate_decision(tiny_library, other_fidelity):
+    from skmdl.transfer.conformal import conformal_quantile, scaled_interval
+
+    X, y = other_fidelity
+    y0 = np.where(y < np.quantile(y, 0.3), 0.0, y)
+    model = TransferRegressor(library=str(tiny_library), n_sources=2, hurdle=True,
+                              random_state=0)
+    model.fit(X[:120], y0[:120])
+    groups = model.calibration_zero_
+    assert model.gate_ is not None and 0 < groups.mean() < 1
+    mean, std = model.predict(X[120:], return_std=True)
+    zero = mean == 0
+    assert 0 < zero.mean() < 1
+    lo, hi = model.interval_from(mean, std, alpha=0.2).T
+    for group in (True, False):  # each group's half-width from its own calibration rows
+        q = conformal_quantile(model.calibration_scores_[groups == group], 0.2)
+        rows = zero == group
+        np.testing.assert_allclose(hi[rows] - mean[rows],
+                                   q * np.maximum(std[rows], model.sd_floor_))
+    pooled = scaled_interval(mean, std, model.calibration_scores_, 0.2, model.sd_floor_)
+    assert not np.allclose(pooled[:, 1], hi)
+    np.testing.assert_array_equal(model.predict_interval(X[120:], alpha=0.2), np.c_[lo, hi])
+    covered = (y0[120:] >= lo) & (y0[120:] <= hi)
+    assert covered.mean() >= 0.6, covered.mean()
 
 
 def test_hurdle_falls_back_to_every_row_without_a_gate(tiny_library, other_fidelity):
     X, y = other_fidelity
     y0 = y - y.min() + 1.0
     y0[np.random.default_rng(0).random(len(y0)) < 0.15] = 0.0  # zeros nothing predicts
-    model = TransferRegressor(library=str(tiny_library), n_sources=2, random_state=0)
+    model = TransferRegressor(library=str(tiny_library), n_sources=2, hurdle=True,
+                              random_state=0)
     model.fit(X, y0)
     assert model.gate_ is None and model.fit_rows_.all()
 
