@@ -74,7 +74,8 @@ def run(n_jobs: int | None = None, verbose: bool = True, n_rows: int | None = No
     result = {"direct_mae": maes["direct"], "transfer_mae": maes["transfer"],
               "ratio": maes["transfer"] / maes["direct"], "n_train": len(train),
               "n_test": len(test), "members": dict(zip(kept["member"], kept["weight"])),
-              "gate": transfer.gate_ is not None, "seconds": time.perf_counter() - t0}
+              "gate": transfer.gate_ is not None,
+              "hurdle": not transfer.fit_rows_.all(), "seconds": time.perf_counter() - t0}
     if verbose:
         _report(result, transfer)
     return result
@@ -91,7 +92,8 @@ def _report(result, transfer) -> None:
     print(f"transfer / direct = {result['ratio']:.2f}")
     print(f"screened {len(transfer.screening_)} source models; members kept by inner CV: "
           + ", ".join(f"{m} ({w:.2f})" for m, w in result["members"].items())
-          + ("; metal gate on" if result["gate"] else ""))
+          + ("; metal gate on" if result["gate"] else "")
+          + (" (hurdle: members learned the non-zero gaps)" if result["hurdle"] else ""))
     print(f"done in {result['seconds']:.1f} s")
 
 
