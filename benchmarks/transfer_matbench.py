@@ -99,6 +99,14 @@ def models(seed, task, n_jobs=None, variants=True, hurdle_off=False):
     return out
 
 
+def _paired_row(label, d):
+    """A table row: mean ± standard error of paired per-fold differences (positive = worse)."""
+    se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else np.nan
+    verdict = ("better" if d.mean() + se < 0 else "worse" if d.mean() - se > 0
+               else "within one SE")
+    return f"| {label} | {d.mean():+.4g} ± {se:.2g} | {verdict} |"
+
+
 def _versus_direct(scores, clf):
     """Paired per-fold difference of every transfer row against direct ET (mean ± SE)."""
     out = ["", "| versus direct ET (paired over folds) | mean difference ± SE | verdict |",
@@ -108,17 +116,10 @@ def _versus_direct(scores, clf):
             continue
         ref = scores["direct ET, hard labels" if name.endswith("hard labels") else "direct ET"]
         d = np.asarray(s) - np.asarray(ref)
-        if clf:
-            d = -d  # positive = worse, as for MAE
-        se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else np.nan
-        verdict = ("better" if d.mean() + se < 0 else "worse" if d.mean() - se > 0
-                   else "within one SE")
-        out.append(f"| {name} | {d.mean():+.4g} ± {se:.2g} | {verdict} |")
+        out.append(_paired_row(name, -d if clf else d))  # classification: higher is better
     if "transfer, hurdle=False" in scores:  # the hurdle's own effect, same run
         d = np.asarray(scores["transfer default"]) - np.asarray(scores["transfer, hurdle=False"])
-        se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else np.nan
-        out.append(f"| transfer default − transfer, hurdle=False | {d.mean():+.4g} ± {se:.2g} | "
-                   f"{'better' if d.mean() + se < 0 else 'within one SE or worse'} |")
+        out.append(_paired_row("transfer default − transfer, hurdle=False", d))
     return out
 
 

@@ -319,8 +319,6 @@ def _output_columns(model, target, alpha) -> list:
 
 def _predictor(model, n_columns, alpha):
     """``items -> (n, n_columns)`` array of what :func:`_output_columns` names."""
-    from ..transfer.conformal import scaled_interval
-
     if _gives_probabilities(model):
         # the columns are numbers: the label column is filled from its index afterwards
         def chunk(items):
@@ -334,11 +332,7 @@ def _predictor(model, n_columns, alpha):
         mean, std = model.predict(items, return_std=True)
         if n_columns == 2:
             return np.column_stack([mean, std])
-        if hasattr(model, "interval_from"):  # the estimator's own rule (by gate decision)
-            interval = model.interval_from(mean, std, alpha)
-        else:
-            interval = scaled_interval(mean, std, model.calibration_scores_, alpha,
-                                       model.sd_floor_)
+        interval = model.interval_from(mean, std, alpha)  # TransferRegressor's own rule
         return np.column_stack([mean, std, interval])
     return chunk
 

@@ -360,15 +360,16 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
             return None if len(y) < 2 * cv else self._cv(cv, y, seed)
         return fixed_partition(cv, list(X), y)
 
-    def _weigh(self, F, y, members, seed, cv):
+    def _weigh(self, F, y, members, seed, cv, cache=None):
         """Out-of-fold predictions of every member on ``cv`` -> weights (and member table).
 
-        Returns the weights and, for :meth:`_refit`, every member's
-        ``(design, source output)`` and unfitted head.
+        ``cache`` (source outputs, the gate's out-of-fold probabilities) may be
+        shared between calls on the same rows. Returns the weights and, for
+        :meth:`_refit`, every member's ``(design, source output)`` and unfitted head.
         """
         import pandas as pd
 
-        cache = {}
+        cache = {} if cache is None else cache
         designs = [self._design(F, m, cache) for m in members]
         heads = [self._member_head(m, seed) for m in members]
         self.oof_ = self.oof_spread_ = None
@@ -404,11 +405,11 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         that :meth:`_rows_accepted` accepts ends the search unless
         :meth:`_compare_row_options` asks for every option to be weighed.
         """
-        tried = []
+        tried, cache = [], {}  # what does not depend on the rows is computed once
         for rows in self._row_options(y, cv):
             self.fit_rows_ = rows
             members = self._candidate_members(F, y)
-            weighed = (members, *self._weigh(F, y, members, seed, cv))
+            weighed = (members, *self._weigh(F, y, members, seed, cv, cache))
             accepted = self._rows_accepted()
             if accepted:
                 state = {k: v for k, v in vars(self).items() if k.endswith("_")}

@@ -299,7 +299,9 @@ class TransferRegressor(RegressorMixin, TransferBase):
         if self._try_gate(y):
             gate = ZeroGate(random_state=seed)
             D = self._gate_design(F, cache)
-            p_zero = gate.out_of_fold(D, y, cv)
+            if "gate: out of fold" not in cache:  # the same for every row option
+                cache["gate: out of fold"] = gate.out_of_fold(D, y, cv)
+            p_zero = cache["gate: out of fold"]
             t = gate.choose_threshold(p_zero, y, mu)
             if t is not None:
                 self.gate_ = gate.set_threshold(t).fit(D, y)
