@@ -2,9 +2,10 @@
 
 from .affine import AffineTransferRegressor
 from .classifier import TransferClassifier
+from .conformal import ConformalRegressor
 from .estimators import TransferRegressor
 from .featurizer import PretrainedFeaturizer
 from .splits import ElementCountSplit, ExtrapolationSplit
 
-__all__ = ["AffineTransferRegressor", "ElementCountSplit", "ExtrapolationSplit",
+__all__ = ["AffineTransferRegressor", "ConformalRegressor", "ElementCountSplit", "ExtrapolationSplit",
            "PretrainedFeaturizer", "TransferClassifier", "TransferRegressor"]

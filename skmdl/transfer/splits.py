@@ -32,6 +32,14 @@ class ExtrapolationSplit(BaseCrossValidator):
         Validation shares, one split each.
     tail : {"upper", "lower"}, default="upper"
         Validate on the highest (``"upper"``) or the lowest ``y``.
+    blocks : bool, default=False
+        ``False``: split ``k`` validates the whole ``fractions[k]`` tail and
+        trains on the rest (the tails overlap). ``True``: the sorted fractions
+        cut the tail into disjoint blocks; split ``k`` validates the rows
+        between the ``fractions[k-1]`` and ``fractions[k]`` tails and trains
+        only on the rows further from the tail, so every split extrapolates
+        and every row is validated at most once, as interval calibration
+        (:class:`~skmdl.transfer.ConformalRegressor`) needs.
 
     Notes
     -----
@@ -47,21 +55,27 @@ class ExtrapolationSplit(BaseCrossValidator):
     >>> y = np.array([5.0, 1.0, 4.0, 2.0, 3.0])
     >>> [test.tolist() for _, test in ExtrapolationSplit(fractions=(0.2, 0.4)).split(y, y)]
     [[0], [0, 2]]
+    >>> cv = ExtrapolationSplit(fractions=(0.2, 0.4), blocks=True)
+    >>> [(train.tolist(), test.tolist()) for train, test in cv.split(y, y)]
+    [([1, 2, 3, 4], [0]), ([1, 3, 4], [2])]
     """
 
     _parameter_constraints = {
         "fractions": [Interval(Real, 0, 1, closed="neither"), "array-like"],
         "tail": [StrOptions({"upper", "lower"})],
+        "blocks": ["boolean"],
     }
 
-    def __init__(self, fractions=(0.1, 0.2), tail="upper"):
+    def __init__(self, fractions=(0.1, 0.2), tail="upper", blocks=False):
         self.fractions = fractions
         self.tail = tail
+        self.blocks = blocks
 
     def _validate_params(self) -> list:
         """The parameters checked against ``_parameter_constraints``; the fractions as a list."""
         validate_parameter_constraints(self._parameter_constraints,
-                                       {"fractions": self.fractions, "tail": self.tail},
+                                       {"fractions": self.fractions, "tail": self.tail,
+                                        "blocks": self.blocks},
                                        caller_name=type(self).__name__)
         fr = [self.fractions] if isinstance(self.fractions, Real) else list(self.fractions)
         if not fr or not all(isinstance(f, Real) and 0 < f < 1 for f in fr):
@@ -84,8 +98,16 @@ class ExtrapolationSplit(BaseCrossValidator):
         ------
         train, test : ndarray of int
         """
-        self._validate_params()
-        yield from super().split(X, y, groups)
+        fr = self._validate_params()
+        if not self.blocks:
+            yield from super().split(X, y, groups)
+            return
+        order = self._order(y)
+        cuts = [0] + [self._tail_size(f, len(order)) for f in sorted(fr)]
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            if b > a:  # split k: the block [a, b) from the tail, trained beyond it
+                n = len(order)
+                yield np.sort(order[:n - b]), np.sort(order[n - b:n - a])
 
     def get_n_splits(self, X=None, y=None, groups=None):
         """Number of splits: the number of fractions.
@@ -101,14 +123,20 @@ class ExtrapolationSplit(BaseCrossValidator):
         return len(self._validate_params())
 
     def _iter_test_indices(self, X=None, y=None, groups=None):
-        fr = self._validate_params()
+        order = self._order(y)
+        for f in self._validate_params():
+            yield order[len(order) - self._tail_size(f, len(order)):]
+
+    def _order(self, y) -> np.ndarray:
+        """Row indices sorted so that the tail comes last."""
         if y is None:
             raise ValueError("ExtrapolationSplit needs y to sort the samples")
         y = np.asarray(y, dtype=float)
-        order = np.argsort(y if self.tail == "upper" else -y, kind="stable")
-        for f in fr:
-            k = min(len(y) - 1, max(1, int(round(f * len(y)))))
-            yield order[len(y) - k:]
+        return np.argsort(y if self.tail == "upper" else -y, kind="stable")
+
+    @staticmethod
+    def _tail_size(fraction, n) -> int:
+        return min(n - 1, max(1, int(round(fraction * n))))
 
 
 class ElementCountSplit(BaseCrossValidator):
