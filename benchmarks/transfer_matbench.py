@@ -29,6 +29,7 @@ The paired table gives each transfer row's per-fold difference from direct ET
 """
 
 import argparse
+import json
 import os
 import time
 
@@ -41,8 +42,9 @@ from skmdl.datasets import is_classification, load_task, matbench_folds
 from skmdl.descriptors import CompositionFeaturizer
 from skmdl.library import BENCHMARK_TARGETS, ModelLibrary
 from skmdl.transfer import TransferClassifier, TransferRegressor
+from skmdl.utils.atomic import write_text
 
-from _results import write_result  # benchmarks/_results.py
+from _results import RESULTS, write_result  # benchmarks/_results.py
 
 # matbench per-task leaderboards (see benchmarks/matbench_composition.py); the
 # classification leaderboards compute ROC-AUC from hard 0/1 predictions.
@@ -123,6 +125,91 @@ def _versus_direct(scores, clf):
     return out
 
 
+def fit_fold(task, k, tr, te, X, y, args) -> dict:
+    """Every model of the run on fold ``k``: scores, seconds, members kept, intervals."""
+    clf = is_classification(task)
+    todo = (classifiers(0, args.n_jobs) if clf
+            else models(0, task, args.n_jobs, not args.no_variants, args.hurdle_off))
+    out = {"scores": {}, "seconds": {}, "chosen": None, "cover": None, "width": None}
+    for name, model in todo.items():
+        t0 = time.perf_counter()
+        model.fit(X.iloc[tr], y.iloc[tr])
+        if clf:
+            proba = model.predict_proba(X.iloc[te])[:, 1]
+            score = roc_auc_score(y.iloc[te].astype(int), proba)
+            hard = roc_auc_score(y.iloc[te].astype(int), model.predict(X.iloc[te]))
+            out["scores"][f"{name}, hard labels"] = hard
+            out["seconds"][f"{name}, hard labels"] = np.nan
+        else:
+            score = float(np.abs(model.predict(X.iloc[te]) - y.iloc[te]).mean())
+        out["seconds"][name] = time.perf_counter() - t0
+        out["scores"][name] = float(score)
+        if name == "transfer default":
+            out["chosen"] = kept_members(model)
+            if isinstance(model, TransferRegressor):
+                lo, hi = model.predict_interval(X.iloc[te], alpha=0.1).T
+                yt = y.iloc[te].to_numpy()
+                out["cover"] = float(np.mean((yt >= lo) & (yt <= hi)))
+                out["width"] = float(np.mean(hi - lo))
+        metric = "ROC-AUC" if clf else "MAE"
+        print(f"{task} fold {k}: {name}: {metric} {score:.4g}", flush=True)
+    return out
+
+
+def kept_members(model) -> list:
+    """The members with weight, the zero gate and the threshold of a fitted transfer model."""
+    kept = model.members_[model.members_["weight"] > 0]
+    return ([f"{m} ({w:.2f})" for m, w in zip(kept["member"], kept["weight"])]
+            + (["zero gate"] if getattr(model, "gate_", None) else [])
+            + ([f"threshold {model.threshold_:.2f}"] if getattr(model, "threshold_", None)
+               else []))
+
+
+def fold_results(task, X, y, args) -> list:
+    """Per fold, :func:`fit_fold`'s dict; with ``--run`` each finished fold is kept in
+    ``benchmarks/results/transfer_runs/RUN/`` (atomic write) and a rerun resumes there."""
+    out = []
+    for k, (tr, te) in enumerate(task_folds(task, y)[: args.folds]):
+        path = RESULTS / "transfer_runs" / args.run / f"{task}_fold{k}.json" if args.run else None
+        if path is not None and path.exists():
+            out.append(json.loads(path.read_text()))
+            print(f"{task} fold {k}: kept from {path}", flush=True)
+            continue
+        out.append(fit_fold(task, k, tr, te, X, y, args))
+        if path is not None:
+            write_text(path, json.dumps(out[-1]))
+    return out
+
+
+def task_lines(task, y, folds) -> list:
+    """The task's tables from its per-fold results."""
+    clf = is_classification(task)
+    names = list(folds[0]["scores"])
+    scores = {n: [f["scores"][n] for f in folds] for n in names}
+    seconds = {n: np.mean([f["seconds"][n] for f in folds]) for n in names}
+    unit = LEADERBOARD.get(task, ("", None, ""))[2]
+    head = "ROC-AUC (from probabilities unless marked)" if clf else f"MAE ({unit})"
+    kind = "official" if task.startswith("matbench_") else "matbench-scheme"
+    lines = [f"### {task} ({len(y)} rows, {len(folds)} {kind} folds)", "",
+             f"| model | {head} | per fold | s/fold |", "|---|---|---|---|"]
+    for name, s in scores.items():
+        lines.append(f"| {name} | {np.mean(s):.4g} ± {np.std(s):.2g} | "
+                     f"{', '.join(f'{v:.4g}' for v in s)} | {seconds[name]:.1f} |")
+    lines += _versus_direct(scores, clf)
+    ref = LEADERBOARD.get(task)
+    if ref and ref[1] is not None:
+        lines.append(f"\nleaderboard best ({ref[0]}): {ref[1]} {ref[2]}")
+    cover = [f["cover"] for f in folds if f["cover"] is not None]
+    if cover:
+        width = [f["width"] for f in folds if f["width"] is not None]
+        lines.append(f"transfer default 90 % intervals: coverage {np.mean(cover):.3f} "
+                     f"(folds {', '.join(f'{c:.2f}' for c in cover)}), "
+                     f"mean width {np.mean(width):.4g} {unit}")
+    lines.append("members kept per fold (transfer default first): " + "; ".join(
+        ", ".join(f["chosen"] or []) for f in folds))
+    return lines + [""]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--tasks", nargs="*", default=["matbench_steels", "matbench_expt_gap"])
@@ -134,6 +221,8 @@ def main():
     ap.add_argument("--folds", type=int, default=5, help="run the first N official folds")
     ap.add_argument("--n-jobs", type=int, default=None,
                     help="parallel source screening / heads of the transfer classifier")
+    ap.add_argument("--run", default=None,
+                    help="keep each finished fold under results/transfer_runs/RUN and resume")
     args = ap.parse_args()
     lib = ModelLibrary.default()
     assert not set(lib.search()["task"]) & set(BENCHMARK_TARGETS), "target leaked into sources"
@@ -142,58 +231,7 @@ def main():
              f"{lib.search()['task'].nunique()} source tasks", ""]
     for task in args.tasks:
         X, y = load_task(task)
-        folds = task_folds(task, y)[: args.folds]
-        scores, cover, width, chosen, times = {}, [], [], [], {}
-        clf = is_classification(task)
-        for k, (tr, te) in enumerate(folds):
-            todo = (classifiers(0, args.n_jobs) if clf
-                    else models(0, task, args.n_jobs, not args.no_variants, args.hurdle_off))
-            for name, model in todo.items():
-                t0 = time.perf_counter()
-                model.fit(X.iloc[tr], y.iloc[tr])
-                if clf:
-                    proba = model.predict_proba(X.iloc[te])[:, 1]
-                    score = roc_auc_score(y.iloc[te].astype(int), proba)
-                    hard = roc_auc_score(y.iloc[te].astype(int), model.predict(X.iloc[te]))
-                    scores.setdefault(f"{name}, hard labels", []).append(hard)
-                    times[f"{name}, hard labels"] = np.nan
-                else:
-                    score = float(np.abs(model.predict(X.iloc[te]) - y.iloc[te]).mean())
-                times[name] = times.get(name, 0.0) + time.perf_counter() - t0
-                scores.setdefault(name, []).append(score)
-                if isinstance(model, (TransferRegressor, TransferClassifier)):
-                    kept = model.members_[model.members_["weight"] > 0]
-                    chosen.append([f"{m} ({w:.2f})" for m, w in zip(kept["member"],
-                                                                     kept["weight"])]
-                                  + (["zero gate"] if getattr(model, "gate_", None) else [])
-                                  + ([f"threshold {model.threshold_:.2f}"]
-                                     if getattr(model, "threshold_", None) else []))
-                    if isinstance(model, TransferRegressor) and name == "transfer default":
-                        lo, hi = model.predict_interval(X.iloc[te], alpha=0.1).T
-                        yt = y.iloc[te].to_numpy()
-                        cover.append(float(np.mean((yt >= lo) & (yt <= hi))))
-                        width.append(float(np.mean(hi - lo)))
-                metric = "ROC-AUC" if clf else "MAE"
-                print(f"{task} fold {k}: {name}: {metric} {scores[name][-1]:.4g}", flush=True)
-        unit = LEADERBOARD.get(task, ("", None, ""))[2]
-        head = "ROC-AUC (from probabilities unless marked)" if clf else f"MAE ({unit})"
-        kind = "official" if task.startswith("matbench_") else "matbench-scheme"
-        lines += [f"### {task} ({len(y)} rows, {len(folds)} {kind} folds)", "",
-                  f"| model | {head} | per fold | s/fold |", "|---|---|---|---|"]
-        for name, s in scores.items():
-            lines.append(f"| {name} | {np.mean(s):.4g} ± {np.std(s):.2g} | "
-                         f"{', '.join(f'{v:.4g}' for v in s)} | {times[name] / len(folds):.1f} |")
-        lines += _versus_direct(scores, clf)
-        ref = LEADERBOARD.get(task)
-        if ref and ref[1] is not None:
-            lines.append(f"\nleaderboard best ({ref[0]}): {ref[1]} {ref[2]}")
-        if cover:
-            lines.append(f"transfer default 90 % intervals: coverage {np.mean(cover):.3f} "
-                         f"(folds {', '.join(f'{c:.2f}' for c in cover)}), "
-                         f"mean width {np.mean(width):.4g} {unit}")
-        lines.append("members kept per fold (transfer default first): " + "; ".join(
-            ", ".join(c) for c in chosen))
-        lines.append("")
+        lines += task_lines(task, y, fold_results(task, X, y, args))
     text = "\n".join(lines)
     print(text)
     write_result(f"transfer_{'+'.join(args.tasks)}.md", text)
