@@ -90,6 +90,36 @@ def load_targets(folder=None) -> pd.Series:
     return pd.Series(items, dtype=object)
 
 
+def validation_targets(n, seed=0, min_pattern=200, max_sites=24) -> pd.Series:
+    """``n`` Materials Project ground states outside the benchmark, as extra targets.
+
+    A validation set for choices the 35 benchmark crystals must not make (a
+    budget, a tie-break): random (``seed``) among the reduced formulas of 2-4
+    elements that are not a benchmark formula, taking each formula's lowest
+    MP-2018 formation energy polymorph of at most ``max_sites`` sites, from
+    stoichiometry patterns (anonymized formulas) with at least ``min_pattern``
+    pool structures, where the templates are many and their order matters.
+    Leave-one-out as for the benchmark: the target's formula is excluded.
+    """
+    from pymatgen.core import Composition
+
+    from skmdl.datasets.structures import load_structures, table_structure
+
+    pool = load_structures("mp")
+    energies = pd.read_csv(Path(os.environ["SKMDL_DATA"]) / "structures"
+                           / "mp2018_formation_energy.csv.gz", usecols=["id", "e_form"])
+    bench = {st.composition.reduced_formula for st in load_targets()}
+    counts = pool["anonymized_formula"].value_counts()
+    df = pool.merge(energies, on="id")
+    n_el = df["formula"].map(lambda f: len(Composition(f).elements))
+    keep = ((df["nsites"] <= max_sites) & n_el.between(2, 4) & ~df["formula"].isin(bench)
+            & (df["anonymized_formula"].map(counts) >= min_pattern))
+    ground = df[keep].sort_values(["e_form", "id"]).drop_duplicates("formula")
+    pick = ground.sample(n, random_state=seed).sort_values("formula")
+    return pd.Series({r["formula"]: table_structure(r) for _, r in pick.iterrows()},
+                     dtype=object)
+
+
 def make_estimator(targets: pd.Series, label: str, **params) -> ShotgunCSP:
     """ShotgunCSP that never sees a structure of ``label``'s reduced formula."""
     formula = targets[label].composition.reduced_formula
@@ -260,6 +290,9 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--targets", nargs="*", help="file names (reduced formulas); default: all 35")
+    ap.add_argument("--validation", type=int, default=0, metavar="N",
+                    help="instead of the 35: N Materials Project ground states outside the "
+                         "benchmark (validation_targets), for choosing settings")
     ap.add_argument("--pool", default="mp", choices=["mp", "benchmark"],
                     help="templates: the Materials Project pool, or the other benchmark crystals")
     ap.add_argument("--generators", nargs="*", default=["template", "wyckoff"])
@@ -442,7 +475,9 @@ def why_missed(r, args) -> str:
 
 def main(argv=None):
     args = parse_args(argv)
-    targets = load_targets()
+    if args.validation and args.pool != "mp":
+        raise SystemExit("--validation needs --pool mp")
+    targets = validation_targets(args.validation, args.seed) if args.validation else load_targets()
     labels = args.targets or list(targets.index)
     unknown = [t for t in labels if t not in targets.index]
     if unknown:
