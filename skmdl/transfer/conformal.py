@@ -13,7 +13,7 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, _fit_context, clone
-from sklearn.model_selection import KFold
+from sklearn.model_selection import KFold, check_cv
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -102,7 +102,7 @@ class ConformalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
     ----------
     estimator : regressor
         Any scikit-learn regressor (a pipeline from formulas is fine).
-    cv : int or splitter, default=5
+    cv : int, splitter or iterable of (train, test), default=5
         An int is ``KFold(cv, shuffle=True, random_state=random_state)``.
     interval : {"absolute", "signed"}, default="absolute"
         ``"absolute"``: ``prediction ± q``, ``q`` the conformal quantile of the
@@ -182,6 +182,7 @@ class ConformalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         cv = self.cv
         if isinstance(cv, Integral):
             cv = KFold(cv, shuffle=True, random_state=self.random_state)
+        cv = check_cv(cv)  # a splitter, or an iterable of (train, test) pairs
         splits = [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(X, y)]
         seen = np.zeros(len(y), dtype=int)
         for _, te in splits:

@@ -100,3 +100,10 @@ def test_bad_input_is_refused():
     model = ConformalRegressor(LinearRegression(), cv=4).fit(X, y)
     with pytest.raises(ValueError, match="alpha"):
         model.predict_interval(X, alpha=1.5)
+
+
+def test_cv_as_a_list_of_splits():
+    X, y = linear_data(40)
+    splits = [(np.arange(20, 40), np.arange(20)), (np.arange(20), np.arange(20, 30))]
+    model = ConformalRegressor(LinearRegression(), cv=splits).fit(X, y)
+    assert model.validated_.sum() == 30 and not model.validated_[30:].any()
