@@ -23,8 +23,10 @@ from skmdl.descriptors import (CHGNetEmbedding, CompositionFeaturizer, MACCSKeys
 from sklearn.linear_model import LogisticRegression
 
 from skmdl.csp import ShotgunCSP
-from skmdl.transfer import (AffineTransferRegressor, PretrainedFeaturizer, TransferClassifier,
-                            TransferRegressor)
+from sklearn.pipeline import make_pipeline
+
+from skmdl.transfer import (AffineTransferRegressor, ConformalRegressor, PretrainedFeaturizer,
+                            TransferClassifier, TransferRegressor)
 from skmdl.transfer.finetune import SourceFineTuner
 from skmdl.utils.estimator_checks import skmdl_checks
 
@@ -92,6 +94,9 @@ EXAMPLES = [
      DESCRIPTORS, TARGET),
     ("affine", lambda lib: AffineTransferRegressor(sources=["toy_a-000", "toy_b-000"], library=lib,
                                                    n_components=8, random_state=0),
+     FORMULAS, TARGET),
+    ("conformal", lambda lib: ConformalRegressor(
+        make_pipeline(CompositionFeaturizer(stats=["mean"]), Ridge()), cv=3, random_state=0),
      FORMULAS, TARGET),
     # fit on crystals, predict on their compositions (ranked Candidate records per item)
     ("shotgun-csp", lambda lib: ShotgunCSP(generators=("template",), n_candidates=2, relax=False,

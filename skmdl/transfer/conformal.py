@@ -167,7 +167,19 @@ class ConformalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
-        """Validation residuals on ``cv``, then ``estimator`` refitted on every row."""
+        """Validation residuals on ``cv``, then ``estimator`` refitted on every row.
+
+        Parameters
+        ----------
+        X : list, Series, DataFrame or array of shape (n_samples, ...)
+            Whatever ``estimator`` accepts (formulas, structures, a matrix).
+        y : array-like of shape (n_samples,)
+            Targets.
+
+        Returns
+        -------
+        self
+        """
         y = np.asarray(y, dtype=float).ravel()
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} rows and y {len(y)}")
@@ -196,12 +208,35 @@ class ConformalRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         return splits
 
     def predict(self, X):
-        """``estimator_``'s predictions plus ``shift_``."""
+        """``estimator_``'s predictions plus ``shift_``.
+
+        Parameters
+        ----------
+        X : list, Series, DataFrame or array
+            Inputs as in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         check_is_fitted(self, "estimator_")
         return np.asarray(self.estimator_.predict(X), dtype=float) + self.shift_
 
     def predict_interval(self, X, alpha=0.1):
-        """Intervals of nominal coverage ``1 - alpha``, shape ``(n_samples, 2)``."""
+        """Intervals of nominal coverage ``1 - alpha``.
+
+        Parameters
+        ----------
+        X : list, Series, DataFrame or array
+            Inputs as in ``fit``.
+        alpha : float in (0, 1), default=0.1
+            Miscoverage level.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2)
+            Lower and upper bounds around :meth:`predict`.
+        """
         mean = self.predict(X)
         r = self.residuals_ - self.shift_
         if self.interval == "signed":
