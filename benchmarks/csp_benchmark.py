@@ -176,8 +176,9 @@ def fingerprint_rank(ranked, true):
 
 
 def top_candidates(ranked, true, k=10) -> list:
-    """What ranked first: the top ``k`` candidates with their energies, origin, space group
-    (symprec 0.1) and whether each matches the truth, for diagnosing rank-1 misses."""
+    """What ranked first: the top ``k`` candidates with their energies, origin (template,
+    prior, structure-type count), space group (symprec 0.1) and whether each matches the
+    truth, for diagnosing rank-1 misses and trying re-ranking rules offline."""
     from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
     rows = []
@@ -189,6 +190,8 @@ def top_candidates(ranked, true, k=10) -> list:
         rows.append({"energy_per_atom": float(c.energy_per_atom), "generator": c.generator,
                      "type": c.info.get("type", ""), "relaxed": bool(c.relaxed),
                      "space_group": sg, "atoms": len(c.structure),
+                     "template_id": c.template_id, "prior": c.info.get("prior"),
+                     "type_count": c.info.get("type_count"),
                      "match": bool(structure_match(c.structure, true))})
     return rows
 
