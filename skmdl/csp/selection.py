@@ -215,3 +215,47 @@ def polymorph_signatures(templates, max_atoms):
         except Exception:  # noqa: BLE001 - pyxtal fails on a few odd cells
             continue
     return out
+
+
+def tie_break_first(energies, keys, delta, higher=True) -> list:
+    """Order of a ranked list with one candidate promoted to first by a prior.
+
+    Among the candidates within ``delta`` eV/atom of the lowest energy, the one
+    with the best ``key`` (largest if ``higher``, else smallest) goes first;
+    the others keep their order. A key of None or NaN (a Wyckoff crystal, a
+    rattled copy) is never promoted. For polymorphs closer in energy than the
+    energy model's own error, where the model's order is a coin toss.
+
+    Parameters
+    ----------
+    energies : sequence of float
+        Energies per atom of the ranked candidates, best first.
+    keys : sequence of float or None
+        The prior of each candidate (a structure type's member count, a template prior).
+    delta : float
+        Window above the lowest energy, eV/atom.
+    higher : bool, default=True
+        Whether a larger key is better.
+
+    Returns
+    -------
+    list of int
+        Indices into the inputs, the promoted one first.
+
+    Examples
+    --------
+    >>> tie_break_first([-3.000, -2.999, -2.95], [5, 400, 900], delta=0.002)
+    [1, 0, 2]
+    >>> tie_break_first([-3.000, -2.999], [5, None], delta=0.002)
+    [0, 1]
+    """
+    e = np.asarray(energies, dtype=float)
+    order = list(range(len(e)))
+    if not len(e):
+        return order
+    k = np.array([np.nan if v is None else float(v) for v in keys])
+    near = np.flatnonzero((e <= np.nanmin(e) + delta) & np.isfinite(k))
+    if not len(near):
+        return order
+    best = near[np.argmax(k[near]) if higher else np.argmin(k[near])]
+    return [int(best)] + [i for i in order if i != best]

@@ -68,3 +68,18 @@ def test_relaxation_window_keeps_slots_for_candidates_near_the_best():
     # inside the window the kept share holds
     ranked = sorted(templates + [near], key=lambda c: c.energy_per_atom)
     assert gens(diverse_head(ranked, 4, share=0.25, window=0.25)).count("wyckoff") == 1
+
+
+def test_tie_break_promotes_the_best_prior_only_within_the_window():
+    from skmdl.csp.selection import tie_break_first
+
+    energies = [-3.000, -2.999, -2.990, -2.900]
+    counts = [3, 40, 900, 5000]
+    assert tie_break_first(energies, counts, delta=0.0) == [0, 1, 2, 3]
+    assert tie_break_first(energies, counts, delta=0.002) == [1, 0, 2, 3]
+    assert tie_break_first(energies, counts, delta=0.02) == [2, 0, 1, 3]
+    # a lower-is-better prior, and candidates without one (None, NaN) never promoted
+    assert tie_break_first(energies, [0.9, 0.2, None, 0.0], delta=0.02, higher=False) == [
+        1, 0, 2, 3]
+    assert tie_break_first(energies, [None, float("nan"), None, 1], delta=0.05) == [0, 1, 2, 3]
+    assert tie_break_first([], [], delta=0.01) == []
