@@ -15,7 +15,8 @@ over repeats) and the ratio transfer / direct.
 
 ``--models`` picks the transfer recipes compared with the same direct runs:
 ``transfer`` (the default: greedy combination of members no worse than direct),
-``best`` (``combine="best"``: one member), ``mean`` (the recipe before: no
+``best`` (``combine="best"``: one member), ``margin_auto`` (``margin="auto"``: the
+one-standard-error rule corrected for the number of members compared with direct), ``mean`` (the recipe before: no
 direct member, no stack, equal weights over the screened sources), ``outputs``
 (ExtraTrees on [descriptors, the predictions of every allowed source]), ``single``
 (the default on the single-task sources only) and ``trunk`` (the default on the
@@ -70,6 +71,7 @@ def models(task, seed=0):
         "direct": make_pipeline(descriptors(), head(seed)),
         "transfer": TransferRegressor(random_state=seed, **excl),
         "best": TransferRegressor(combine="best", random_state=seed, **excl),
+        "margin_auto": TransferRegressor(margin="auto", random_state=seed, **excl),
         "mean": TransferRegressor(direct=False, stack=False, combine="mean",
                                   calibration_cv=None, random_state=seed, **excl),
         "outputs": make_pipeline(

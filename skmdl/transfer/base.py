@@ -18,7 +18,7 @@ Steps of :meth:`TransferBase.fit` (each a method below):
 from __future__ import annotations
 
 import os
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context, clone
@@ -27,7 +27,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from ..library.library import ModelLibrary
 from ..utils._base import MaterialsInputMixin
 from ..utils.threads import one_thread
-from .combine import combine_weights
+from .combine import combine_weights, eligibility_margin
 from .featurizer import SourceModels, as_layers, resolve_library
 from .heads import auto_descriptors, default_head, named_head
 from .members import affine_offset, fit_member, member_predict, out_of_fold
@@ -45,7 +45,8 @@ class TransferBase(MaterialsInputMixin, BaseEstimator):
     Parameters
     ----------
     sources, library, n_sources, layers, head, descriptors, kind, exclude_tasks, \
-exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs, random_state
+exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, margin, n_jobs, \
+random_state
         As in :class:`~skmdl.transfer.TransferRegressor`.
     """
 
@@ -66,6 +67,7 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         "direct": ["boolean"],
         "stack": ["boolean"],
         "combine": [StrOptions({"greedy", "best", "mean"})],
+        "margin": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
     }
@@ -73,7 +75,7 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
     def __init__(self, sources="auto", library=None, n_sources=5, layers=(-1,), head=None,
                  descriptors="auto", kind="inorganic", exclude_tasks=(),
                  exclude_quantities=(), screening_cv=5, calibration_cv=5, direct=True,
-                 stack=True, combine="greedy", n_jobs=None, random_state=None):
+                 stack=True, combine="greedy", margin=1.0, n_jobs=None, random_state=None):
         self.sources = sources
         self.library = library
         self.n_sources = n_sources
@@ -88,6 +90,7 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
         self.direct = direct
         self.stack = stack
         self.combine = combine
+        self.margin = margin
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -383,8 +386,9 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs
                                [s for _, s in designs], n_jobs=self.n_jobs,
                                train_rows=None if rows.all() else rows)
             reference = 0 if members[0]["kind"] == "direct" else None
+            margin = eligibility_margin(self.margin, len(members) - 1)
             weights, losses, eligible = combine_weights(P[rows], y[rows], self._loss,
-                                                        self.combine, reference)
+                                                        self.combine, reference, margin=margin)
             self.oof_, self.oof_spread_ = P, S
         self.members_ = pd.DataFrame({
             "member": [m["name"] for m in members], "kind": [m["kind"] for m in members],

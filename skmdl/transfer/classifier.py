@@ -33,7 +33,8 @@ class TransferClassifier(ClassifierMixin, TransferBase):
     Parameters
     ----------
     sources, library, n_sources, layers, descriptors, kind, exclude_tasks, \
-exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, n_jobs, random_state
+exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, margin, n_jobs, \
+random_state
         As in :class:`TransferRegressor` (``calibration_cv``: the folds whose
         out-of-fold probabilities weigh the members and set the threshold).
     head : classifier with ``predict_proba``, default=None
@@ -85,13 +86,14 @@ source_models_, layers_, descriptors_, descriptor_spec_, fit_profile_
     def __init__(self, sources="auto", library=None, n_sources=5, layers=(-1,), head=None,
                  descriptors="auto", kind="inorganic", exclude_tasks=(),
                  exclude_quantities=(), screening_cv=5, calibration_cv=5, direct=True,
-                 stack=True, combine="greedy", threshold="auto", n_jobs=None,
+                 stack=True, combine="greedy", margin=1.0, threshold="auto", n_jobs=None,
                  random_state=None):
         super().__init__(sources=sources, library=library, n_sources=n_sources, layers=layers,
                          head=head, descriptors=descriptors, kind=kind,
                          exclude_tasks=exclude_tasks, exclude_quantities=exclude_quantities,
                          screening_cv=screening_cv, calibration_cv=calibration_cv,
-                         direct=direct, stack=stack, combine=combine, n_jobs=n_jobs,
+                         direct=direct, stack=stack, combine=combine, margin=margin,
+                         n_jobs=n_jobs,
                          random_state=random_state)
         self.threshold = threshold
 

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["best_threshold", "combine_weights", "mae_loss", "log_loss_of", "mixture"]
+__all__ = ["best_threshold", "combine_weights", "eligibility_margin", "mae_loss", "log_loss_of",
+           "mixture"]
 
 
 def mae_loss(y, pred) -> float:
@@ -95,6 +96,43 @@ def _eligible(P, y, loss, losses, reference, margin):
     eligible = d.mean(axis=0) + margin * se <= 1e-12
     eligible[reference] = True
     return eligible
+
+
+def eligibility_margin(margin, n_compared) -> float:
+    """The margin, in paired standard errors, a member must beat the direct member by.
+
+    A number is returned as it is. ``"auto"`` keeps the family-wise error of
+    the one-standard-error rule when ``n_compared`` members are each compared
+    with direct: a single one-SE comparison admits a member no better than
+    direct with probability ``a = 1 - Phi(1)`` (about 0.16, one-sided, normal
+    approximation); with ``n_compared`` comparisons each is made at the level
+    ``1 - (1 - a) ** (1 / n_compared)`` (Šidák), whose normal quantile is the
+    margin: 1.0 for one member, about 2.0 for eight.
+
+    Parameters
+    ----------
+    margin : float or "auto"
+    n_compared : int
+        Members other than the direct one.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(eligibility_margin("auto", 1), 3), round(eligibility_margin("auto", 8), 2)
+    (1.0, 2.03)
+    >>> eligibility_margin(0.5, 8)
+    0.5
+    """
+    if margin != "auto":
+        return float(margin)
+    from scipy.stats import norm
+
+    a = norm.sf(1.0)
+    level = -np.expm1(np.log1p(-a) / max(int(n_compared), 1))
+    return float(norm.isf(level))
 
 
 def combine_weights(P, y, loss, method="greedy", reference=0, max_steps=25, margin=1.0):

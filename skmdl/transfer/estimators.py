@@ -116,6 +116,14 @@ class TransferRegressor(RegressorMixin, TransferBase):
         ``"greedy"``: ensemble selection on the out-of-fold predictions
         (non-negative weights); ``"best"``: the single best member; ``"mean"``:
         every member equally (no selection, no guarantee).
+    margin : float or "auto", default=1.0
+        A member is eligible only when its out-of-fold loss is below the
+        direct member's by ``margin`` standard errors of their paired per-row
+        difference (the one-standard-error rule). ``"auto"`` corrects the
+        one-SE rule for the number of members compared with direct (Šidák:
+        each comparison at the family-wise level a single one-SE comparison
+        has, :func:`~skmdl.transfer.combine.eligibility_margin`), so that the
+        best of many members does not pass by luck on small data.
     quantity : str, optional
         The target's physical quantity (e.g. ``"band gap"``). Sources whose
         card names the same quantity (at another fidelity, e.g. DFT for an
@@ -240,14 +248,15 @@ class TransferRegressor(RegressorMixin, TransferBase):
     def __init__(self, sources="auto", library=None, n_sources=5, layers=(-1,), head=None,
                  descriptors="auto", kind="inorganic", exclude_tasks=(),
                  exclude_quantities=(), screening_cv=5, calibration_cv=5, direct=True,
-                 stack=True, combine="greedy", quantity=None, fidelity="auto", gate="auto",
-                 hurdle="auto", mode="frozen", finetune_params=None, n_jobs=None,
+                 stack=True, combine="greedy", margin=1.0, quantity=None, fidelity="auto",
+                 gate="auto", hurdle="auto", mode="frozen", finetune_params=None, n_jobs=None,
                  random_state=None):
         super().__init__(sources=sources, library=library, n_sources=n_sources, layers=layers,
                          head=head, descriptors=descriptors, kind=kind,
                          exclude_tasks=exclude_tasks, exclude_quantities=exclude_quantities,
                          screening_cv=screening_cv, calibration_cv=calibration_cv,
-                         direct=direct, stack=stack, combine=combine, n_jobs=n_jobs,
+                         direct=direct, stack=stack, combine=combine, margin=margin,
+                         n_jobs=n_jobs,
                          random_state=random_state)
         self.quantity = quantity
         self.fidelity = fidelity

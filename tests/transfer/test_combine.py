@@ -5,7 +5,8 @@ import pytest
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import KFold
 
-from skmdl.transfer.combine import best_threshold, combine_weights, log_loss_of, mae_loss
+from skmdl.transfer.combine import (best_threshold, combine_weights, eligibility_margin,
+                                   log_loss_of, mae_loss)
 from skmdl.transfer.gate import ZeroGate
 
 rng = np.random.default_rng(0)
@@ -22,6 +23,30 @@ def test_members_worse_than_direct_get_no_weight():
         assert eligible.tolist() == [True, False, True]
         assert w[1] == 0 and w.sum() == pytest.approx(1) and (w >= 0).all()
         assert mae_loss(y, P @ w) <= losses[0]
+
+
+def test_margin_in_paired_standard_errors_decides_eligibility():
+    y = rng.normal(size=400)
+    direct = y + rng.normal(0, 0.5, 400)
+    P = np.column_stack([direct, direct - 0.1 * np.sign(direct - y) + rng.normal(0, 0.2, 400)])
+    d = np.abs(P[:, 1] - y) - np.abs(P[:, 0] - y)
+    z = -d.mean() / (d.std(ddof=1) / np.sqrt(len(y)))  # the member's lead in paired SEs
+    assert 0.5 < z
+    for margin in (z - 0.01, z + 0.01):
+        _, _, eligible = combine_weights(P, y, mae_loss, "greedy", margin=margin)
+        assert eligible[1] == (margin < z)
+
+
+def test_auto_margin_keeps_the_family_wise_level_of_one_standard_error():
+    from scipy.stats import norm
+
+    assert eligibility_margin("auto", 1) == pytest.approx(1.0)
+    margins = [eligibility_margin("auto", k) for k in (1, 2, 4, 8, 16)]
+    assert np.all(np.diff(margins) > 0)
+    for k, m in zip((1, 2, 4, 8, 16), margins):
+        # probability that none of k independent null members passes equals one one-SE test's
+        assert (1 - norm.sf(m)) ** k == pytest.approx(1 - norm.sf(1.0))
+    assert eligibility_margin(1.5, 8) == 1.5
 
 
 def test_greedy_never_above_the_best_member_and_mixes_complementary_ones():

@@ -55,6 +55,24 @@ def test_no_kept_member_is_worse_than_direct_by_inner_cv(tiny_library, noise_tar
     assert len(model.estimators_) == len(model.kept_members_) == int((m["weight"] > 0).sum())
 
 
+def test_auto_margin_admits_only_members_ahead_by_the_corrected_margin(tiny_library,
+                                                                      other_fidelity):
+    from skmdl.transfer.combine import eligibility_margin
+
+    X, y = other_fidelity
+    fits = {m: TransferRegressor(library=str(tiny_library), n_sources=2, margin=m, gate=False,
+                                 random_state=0).fit(X, y) for m in (1.0, "auto")}
+    one, auto = fits[1.0].members_, fits["auto"].members_
+    assert one["member"].tolist() == auto["member"].tolist()
+    margin = eligibility_margin("auto", len(auto) - 1)
+    rows = np.abs(fits["auto"].oof_ - y[:, None])
+    d = (rows - rows[:, [0]])[:, 1:]
+    lead = -d.mean(axis=0) / (d.std(axis=0, ddof=1) / np.sqrt(len(y)))
+    assert (auto["eligible"].to_numpy()[1:] == (lead >= margin - 1e-9)).all()
+    assert (auto["eligible"] <= one["eligible"]).all()  # stricter: a subset
+    assert auto["eligible"].iloc[1:].any()  # the related sources still pass here
+
+
 def test_classifier_keeps_no_member_worse_than_direct(tiny_library, noise_target):
     X, y = noise_target
     clf = TransferClassifier(library=str(tiny_library), n_sources=2, random_state=0)
