@@ -208,3 +208,30 @@ def test_training_set_takes_ideal_substitutions_up_to_an_atom_budget(references)
     first, rest = training_set(cands, rng, n_train=4, ideal_atoms=sum(sizes[:7]))
     assert first[:7] == list(range(7)) and len(first) == 8
     assert sorted(first + rest) == list(range(len(cands)))
+
+
+def test_tie_break_puts_the_best_prior_within_delta_first(references):
+    """A flat energy model makes every candidate a tie: with ``tie_break`` the best template
+    prior goes first and the details say from which energy rank; without it, energy order."""
+    def flat(structures):
+        return np.array([-3.0 - 1e-4 * i for i in range(len(structures))])
+
+    def fitted(tie_break):
+        return ShotgunCSP(generators=("template",), energy_model=flat, n_candidates=6, n_train=6,
+                          n_screen=0, top_k=4, relax=False, volume_scan=(), prototypes=False,
+                          tie_break=tie_break, random_state=0).fit(references)
+
+    plain, det_plain = fitted(None).predict(["NaCl"], return_details=True)
+    broken, det = fitted(0.01).predict(["NaCl"], return_details=True)
+    plain, broken = plain[0], broken[0]
+    assert det_plain[0]["tie_break_from"] == 1
+    e = [c.energy_per_atom for c in plain]
+    assert e == sorted(e)
+    priors = [c.info.get("prior") for c in plain]
+    window = [i for i, (ei, p) in enumerate(zip(e, priors))
+              if ei <= e[0] + 0.01 and p is not None]
+    best = min(window, key=lambda i: priors[i])
+    assert best > 0  # the flat energies put a worse prior first: the rule has work to do
+    assert det[0]["tie_break_from"] == best + 1
+    assert broken[0].info.get("prior") == priors[best]
+    assert sorted(c.energy_per_atom for c in broken) == e  # same candidates, one moved
