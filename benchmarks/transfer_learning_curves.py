@@ -60,9 +60,9 @@ def split_sources(task):
     return [i for i in ids if i not in trunks], trunks
 
 
-def models(task, seed=0):
+def models(task, seed=0, n_jobs=None):
     """The compared models, fitted on raw formulas (``trunk`` only where a trunk is allowed)."""
-    excl = transfer_exclusions(task)
+    excl = {**transfer_exclusions(task), "n_jobs": n_jobs}
     single, trunks = split_sources(task)
     extra = {"single": TransferRegressor(sources=single, random_state=seed, **excl)}
     if trunks:
@@ -81,18 +81,24 @@ def models(task, seed=0):
     }
 
 
-def curve_splits(task, sizes, repeats):
+def curve_splits(task, sizes, repeats, validation=False):
     """``(X, y, test rows, [(n, [training rows of each repeat]), ...])`` of a task.
 
     The fixed test set is 20 % of the rows (at most 1,000, seed 0); repeat r of
     size n draws its training rows from the rest with seed ``1000 r + n``.
-    Sizes larger than the pool are skipped.
+    Sizes larger than the pool are skipped. ``validation``: the test rows are
+    left out altogether, and a validation set of the same size is taken from
+    the front of the rest (training rows from what is left), for choosing
+    settings without the test rows.
     """
     X, y = load_task(task)
     X, y = X.reset_index(drop=True), y.to_numpy(dtype=float)
     order = np.random.default_rng(0).permutation(len(y))
     n_test = min(1000, len(y) // 5)
     test, pool = order[:n_test], order[n_test:]
+    if validation:
+        n_val = min(n_test, len(pool) // 5)
+        test, pool = pool[:n_val], pool[n_val:]
     draws = [(n, [np.random.default_rng(1000 * r + n).choice(pool, size=n, replace=False)
                   for r in range(repeats)])
              for n in sizes if n <= len(pool)]
@@ -106,6 +112,9 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--models", nargs="*", default=["transfer", "best"],
                     help="transfer recipes to compare with direct: transfer, best, mean, outputs")
+    ap.add_argument("--validation", action="store_true",
+                    help="score on a validation set outside the test rows (curve_splits)")
+    ap.add_argument("--n-jobs", type=int, default=None, help="n_jobs of the transfer models")
     args = ap.parse_args()
     names = ["direct", *args.models]
     lines = [f"`python benchmarks/transfer_learning_curves.py {' '.join(os.sys.argv[1:])}`",
@@ -116,11 +125,11 @@ def main():
     wins = {m: {} for m in names[1:]}
     limit = 500 if args.tasks != TASKS else 200  # the issue's goals: n <= 200; supercon n <= 500
     for task in args.tasks:
-        X, y, test, draws = curve_splits(task, args.sizes, args.repeats)
+        X, y, test, draws = curve_splits(task, args.sizes, args.repeats, args.validation)
         for n, trains in draws:
             mae = {m: [] for m in names}
             for r, tr in enumerate(trains):
-                todo = models(task, r)
+                todo = models(task, r, args.n_jobs)
                 for m in names:
                     if m not in todo:  # no trunk allowed for this target
                         mae[m].append(np.nan)
@@ -152,6 +161,8 @@ def main():
     suffix = "" if args.models == ["transfer", "best"] else "_" + "+".join(args.models)
     if args.tasks != TASKS:
         suffix = "_" + "+".join(args.tasks) + suffix
+    if args.validation:
+        suffix += "_validation"
     write_result(f"transfer_learning_curves{suffix}.md", text)
 
 
