@@ -246,7 +246,8 @@ def run_target(label, targets, params, args) -> dict:
                            "n_prerelaxed": 0, "profile": {}, "provenance": str(exc)}
     t_pred = time.perf_counter() - t0 - t_fit
     rank = first_match_rank(ranked, true)
-    by_energy = energy_order(ranked, det.get("tie_break_from", 1))
+    promoted = det.get("tie_break_from", 1)
+    by_energy = energy_order(ranked, promoted)
     rank_energy = first_match_rank(by_energy, true)
     rank_fp = None if args.no_fingerprint else fingerprint_rank(ranked, true)
     t1 = time.perf_counter()
@@ -256,7 +257,7 @@ def run_target(label, targets, params, args) -> dict:
            "prior_rank": ranks[0] if ranks else None,
            "ceiling_type": ideal[ranks[0] - 1].info.get("type", "") if ranks else "",
            "rank": rank, "s@1": rank == 1, "s@10": rank is not None and rank <= 10,
-           "rank_energy": rank_energy, "tie_break_from": det.get("tie_break_from", 1),
+           "rank_energy": rank_energy, "tie_break_from": promoted,
            "rank_fp": rank_fp, "fp@10": rank_fp is not None and rank_fp <= 10,
            "found_by": hit.generator if hit else "",
            "found_type": (hit.info.get("type") or (f"sg {hit.space_group}" if hit.space_group

@@ -16,10 +16,10 @@ over repeats) and the ratio transfer / direct.
 ``--models`` picks the transfer recipes compared with the same direct runs:
 ``transfer`` (the default: greedy combination of members no worse than direct),
 ``best`` (``combine="best"``: one member), ``margin_auto`` (``margin="auto"``: the
-one-standard-error rule corrected for the number of members compared with direct), ``mean`` (the recipe before: no
-direct member, no stack, equal weights over the screened sources), ``outputs``
-(ExtraTrees on [descriptors, the predictions of every allowed source]), ``single``
-(the default on the single-task sources only) and ``trunk`` (the default on the
+one-standard-error rule corrected for the number of members compared with direct),
+``mean`` (the recipe before: no direct member, no stack, equal weights over the
+screened sources), ``outputs`` (ExtraTrees on [descriptors, the predictions of every
+allowed source]), ``single`` (the default on the single-task sources only) and ``trunk`` (the default on the
 multi-task trunk only, where the exclusions allow it: a trunk that saw the target's
 quantity never is).
 """

@@ -477,10 +477,10 @@ class ShotgunCSP(BaseEstimator):
         ``tie_break`` (index 0: nothing moved)."""
         if not self.tie_break or not ranked:
             return ranked, 0
-        k = tie_break_first([c.energy_per_atom for c in ranked],
-                            [c.info.get("prior") for c in ranked], self.tie_break,
-                            higher=False)[0]
-        return [ranked[k]] + ranked[:k] + ranked[k + 1:], k
+        order = tie_break_first([c.energy_per_atom for c in ranked],
+                                [c.info.get("prior") for c in ranked], self.tie_break,
+                                higher=False)
+        return [ranked[i] for i in order], order[0]
 
     def _scan_volumes(self, cands, energy):
         """Each ideal candidate at its lowest-energy volume (:func:`rescale_candidates`)."""

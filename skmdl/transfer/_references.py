@@ -142,19 +142,12 @@ def map_tree(obj, leaf, memo=None):
     return out
 
 
-def architecture(net) -> dict:
-    """The card's ``architecture`` of an :class:`~skmdl.library.artifact.MLP`."""
-    return {"type": "mlp", "n_in": int(net.hidden[0].in_features),
-            "hidden": [int(h.out_features) for h in net.hidden],
-            "activation": type(net.act).__name__.lower(), "dropout": float(net.drop.p),
-            "n_out": int(net.out.out_features)}
-
-
 class Externalizer:
     """Replaces the networks, source models, tables and libraries of an estimator by references.
 
     ``sources`` (model id -> (library, module)) and ``networks`` (name ->
-    module) are what :func:`_write_networks` then writes as safetensors.
+    module) are what :func:`~skmdl.transfer.saving.save_model` then writes as
+    safetensors.
     """
 
     def __init__(self):

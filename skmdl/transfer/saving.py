@@ -56,7 +56,7 @@ from ..library.artifact import ArtifactIntegrityError, read_json, sha256_file, w
 from ..library.library import INDEX, ModelLibrary, index_entry, write_index
 from ..utils.atomic import atomic_dir
 from ._references import (ESTIMATOR_FILE, MODEL_FILE, Externalizer, Restorer,  # noqa: F401
-                          UntrustedTypeError, architecture, map_tree, trusted_types)
+                          UntrustedTypeError, map_tree, trusted_types)
 
 MODEL_FORMAT = 2
 MODEL_TYPE = "skmdl.saved_model"
@@ -65,6 +65,14 @@ _OLD_TYPE = "skmdl.transfer.ensemble"
 
 
 # ------------------------------------------------------------------ saving
+
+def _architecture(net) -> dict:
+    """The card's ``architecture`` of an :class:`~skmdl.library.artifact.MLP`."""
+    return {"type": "mlp", "n_in": int(net.hidden[0].in_features),
+            "hidden": [int(h.out_features) for h in net.hidden],
+            "activation": type(net.act).__name__.lower(), "dropout": float(net.drop.p),
+            "n_out": int(net.out.out_features)}
+
 
 def model_digest(body: dict) -> str:
     """The sha256 ``model.json`` records of itself: of its other keys as canonical JSON.
@@ -113,7 +121,7 @@ def _write_networks(tmp: Path, ext: Externalizer, name: str) -> None:
     write_index(tmp, rows, name=name)
     for net_name, module in ext.networks.items():
         write_artifact(tmp / "networks" / net_name, module,
-                       {"id": net_name, "architecture": architecture(module)})
+                       {"id": net_name, "architecture": _architecture(module)})
 
 
 def _write_estimator(tmp: Path, portable) -> None:
