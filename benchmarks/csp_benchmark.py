@@ -1,7 +1,7 @@
 """Crystal structure prediction on the 35-composition benchmark (ShotgunCSP workflow).
 
     SKMDL_DATA=../shared/data python benchmarks/csp_benchmark.py [--targets Si NaCl ...]
-        [--pool mp|benchmark] [--generators template wyckoff random] [--no-surrogate]
+        [--pool mp|benchmark|prototypes] [--generators template wyckoff random] [--no-surrogate]
         [--no-relax] [--n-candidates 1000] [--n-jobs 2] [--run NAME] [--fresh]
 
 Targets: $SKMDL_DATA/csp/benchmark35/*.cif (file name = reduced formula). For
@@ -14,7 +14,10 @@ the reference pool:
   the structure-type counts and (one count per polymorph) from the Wyckoff
   generator's Materials Project statistics;
 * ``--pool benchmark``: the other 34 benchmark crystals plus the AFLOW
-  prototypes (the earlier, offline setting).
+  prototypes (the earlier, offline setting);
+* ``--pool prototypes``: pymatgen's AFLOW prototypes alone (the template-pool
+  ablation: what the Materials Project adds). The Wyckoff generator keeps its
+  Materials Project statistics (leave-one-out) in every setting.
 
 Only the composition goes into ``predict``. Per target: rank of the first
 StructureMatcher(ltol=0.3, stol=0.5, angle_tol=10) match among the returned top
@@ -132,6 +135,10 @@ def reference_set(targets: pd.Series, label: str, pool="benchmark"):
         from skmdl.datasets.structures import load_structures
 
         return load_structures("mp")
+    if pool == "prototypes":
+        from skmdl.csp.templates import aflow_prototypes
+
+        return pd.Series(aflow_prototypes())
     formula = targets[label].composition.reduced_formula
     keep = [k for k, s in targets.items() if s.composition.reduced_formula != formula]
     return targets[keep]
@@ -308,8 +315,9 @@ def parse_args(argv=None):
     ap.add_argument("--validation", type=int, default=0, metavar="N",
                     help="instead of the 35: N Materials Project ground states outside the "
                          "benchmark (validation_targets), for choosing settings")
-    ap.add_argument("--pool", default="mp", choices=["mp", "benchmark"],
-                    help="templates: the Materials Project pool, or the other benchmark crystals")
+    ap.add_argument("--pool", default="mp", choices=["mp", "benchmark", "prototypes"],
+                    help="templates: the Materials Project pool, the other benchmark crystals, "
+                         "or the AFLOW prototypes alone")
     ap.add_argument("--generators", nargs="*", default=["template", "wyckoff"])
     ap.add_argument("--no-surrogate", action="store_true")
     ap.add_argument("--no-relax", action="store_true")
@@ -377,18 +385,23 @@ def estimator_params(args) -> dict:
                 volume_extend=args.volume_extend, explore_share=args.explore_share,
                 relax_window=None if args.relax_window < 0 else args.relax_window,
                 tie_break=args.tie_break or None,
-                prototypes=not args.no_prototypes, random_state=args.seed)
+                prototypes=not args.no_prototypes and args.pool != "prototypes",
+                random_state=args.seed)
 
 
 def settings_line(args) -> str:
-    return (f"pool={args.pool}{' + AFLOW prototypes' if not args.no_prototypes else ''}, "
+    extra = "" if args.no_prototypes or args.pool == "prototypes" else " + AFLOW prototypes"
+    relax = ("relax=off (no pre-relaxation, no relaxation: ranked by the energy of the "
+             "unrelaxed candidates)" if args.no_relax else
+             f"relax=on (n_relax={args.n_relax}, ≤{args.relax_steps} FIRE steps, fmax=0.1; "
+             f"{args.n_prerelax} pre-relaxed {args.prerelax_steps} steps, plus as many ideal "
+             "substitutions ≤ 8 atoms)")
+    return (f"pool={args.pool}{extra}, "
             f"generators={'+'.join(args.generators)} (Wyckoff ≤ {args.wyckoff_time:.0f} s), "
             f"n_candidates={args.n_candidates}, n_train={args.n_train} "
             f"(+ ideal substitutions up to {args.ideal_atoms} atoms) "
             f"(surrogate {'on' if not args.no_surrogate else 'off'}), n_screen={args.n_screen}, "
-            f"relax={'off' if args.no_relax else 'on'} (n_relax={args.n_relax}, "
-            f"≤{args.relax_steps} FIRE steps, fmax=0.1; {args.n_prerelax} pre-relaxed "
-            f"{args.prerelax_steps} steps, plus as many ideal substitutions ≤ 8 atoms), volume scan "
+            f"{relax}, volume scan "
             f"{args.volume_scan} (+ up to {args.volume_extend} past an edge), "
             f"{args.explore_share:.0%} of the relaxation slots kept for the Wyckoff crystals"
             + (f" (full relaxations within {args.relax_window} eV/atom of the best first), "

@@ -139,7 +139,7 @@ def _print_warnings(caught, name, limit=5) -> None:
 _LAZY_INPUT_ERRORS = (
     ("skmdl.library.artifact", "ArtifactIntegrityError"),  # a corrupt library or model folder
     ("sklearn.utils._param_validation", "InvalidParameterError"),  # an option's value refused
-    ("skmdl.csp.shotgun", "NoCandidatesError"),  # a formula no generator can build
+    ("skmdl.csp.inputs", "NoCandidatesError"),  # a formula no generator can build
 )
 
 

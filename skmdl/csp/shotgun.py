@@ -21,7 +21,7 @@ import zlib
 from numbers import Integral, Real
 
 import numpy as np
-from pymatgen.core import Composition, Element, Structure
+from pymatgen.core import Composition, Structure
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -30,6 +30,8 @@ from ..datasets.structures import is_pool_table
 from ..utils.timing import StepClock
 from .energy import CHGNetEnergy, SurrogateEnergy
 from .generators import RandomGenerator, TemplateGenerator
+from .inputs import (NoCandidatesError, as_items, no_candidates_error, parse_composition,
+                     provenance)
 from .wyckoff import WyckoffGenerator
 from .metrics import first_match_rank
 from .relax import CHGNetRelaxer
@@ -41,28 +43,7 @@ from .volume import VolumeModel, rescale_candidates
 GENERATORS = {"template": TemplateGenerator, "wyckoff": WyckoffGenerator,
               "random": RandomGenerator}
 
-
-def _composition(x) -> Composition:
-    if isinstance(x, Structure):
-        return x.composition.reduced_composition
-    if isinstance(x, Composition):
-        return x.reduced_composition
-    try:
-        comp = Composition(str(x)).reduced_composition
-    except Exception as exc:  # noqa: BLE001 - name the bad input
-        raise ValueError(f"cannot read a composition from {x!r}: {exc}") from exc
-    bad = [str(e) for e in comp if not isinstance(e, Element)]
-    if bad or not len(comp):
-        raise ValueError(f"cannot read a composition from {x!r}: unknown element(s) {bad}")
-    return comp
-
-
-def _items(X):
-    return list(X.tolist() if hasattr(X, "tolist") and not isinstance(X, list) else X)
-
-
-class NoCandidatesError(ValueError):
-    """No generator produced a candidate structure for a formula."""
+__all__ = ["GENERATORS", "NoCandidatesError", "ShotgunCSP"]
 
 
 class ShotgunCSP(BaseEstimator):
@@ -304,7 +285,7 @@ class ShotgunCSP(BaseEstimator):
             store.add_table(X)
             pool = dict(X.attrs.get("pool", {}))
             return store, {"name": pool.get("name", "table"), "sha256": pool.get("sha256", "")}
-        structures = _items(X)
+        structures = as_items(X)
         if not structures:
             raise ValueError("ShotgunCSP.fit needs at least one reference Structure "
                              "(the reference set is empty)")
@@ -374,36 +355,12 @@ class ShotgunCSP(BaseEstimator):
             left -= len(got)
         return cands, quota
 
-    def _provenance(self, comp, counts) -> str:
-        """Which generators carried a formula, in words (says when no template fits)."""
-        templates = counts.get("template")
-        if templates == 0:
-            others = [k for k, v in counts.items() if k != "template" and v]
-            n = len(self.templates_.lookup(comp))
-            why = (f"no template has the stoichiometry pattern {comp.anonymized_formula}"
-                   if n == 0 else f"the {n} templates of pattern {comp.anonymized_formula} are "
-                   "all larger than the template generator's max_atoms")
-            return f"{why}; carried by the {'/'.join(others) or 'no'} generator(s)"
-        return ", ".join(f"{k}: {v}" for k, v in counts.items())
-
-    def _no_candidates(self, comp) -> NoCandidatesError:
-        return NoCandidatesError(
-            f"no candidate structure for {comp.reduced_formula}: no template has its "
-            f"stoichiometry pattern {comp.anonymized_formula} and the "
-            f"{'/'.join(type(g).__name__ for g in self.generators_)} generators "
-            "found no geometrically feasible crystal (try more n_candidates, other "
-            "generators or more reference structures)")
-
-    def _training_set(self, cands, rng):
-        """Step 2 (choice): :func:`~skmdl.csp.selection.training_set`."""
-        return training_set(cands, rng, self.n_train, self.ideal_atoms)
-
     def _evaluate(self, cands, energy):
         """Energies of the candidates not evaluated yet; ideal substitutions at each
         ``volume_scan`` volume (the best kept)."""
         todo = [c for c in cands if not np.isfinite(c.energy_per_atom)]
         scan = [c for c in todo if is_ideal(c)]
-        self._scan_volumes(scan, energy)
+        rescale_candidates(scan, energy, self.volume_scan, self.volume_extend)
         single = [c for c in todo if not np.isfinite(c.energy_per_atom)]
         for c, e in zip(single, energy([c.structure for c in single])):
             c.energy_per_atom = float(e)
@@ -442,13 +399,13 @@ class ShotgunCSP(BaseEstimator):
     def _predict_one(self, x, energy, relaxer):
         """Ranked candidates and details for one formula: the steps of the class docstring."""
         clock = StepClock()
-        comp = _composition(x)
+        comp = parse_composition(x)
         rng = np.random.default_rng(self._seed(comp))
         cands, counts = self._generate(comp, rng)
         clock.lap("generate")
         if not cands:  # never a silent empty result
-            raise self._no_candidates(comp)
-        first, pool = self._training_set(cands, rng)
+            raise no_candidates_error(comp, self.generators_)
+        first, pool = training_set(cands, rng, self.n_train, self.ideal_atoms)  # step 2
         self._evaluate([cands[i] for i in first], energy)
         clock.lap("evaluate")
         chosen = [cands[i] for i in first] + self._screen(cands, first, pool, energy, rng)
@@ -464,7 +421,8 @@ class ShotgunCSP(BaseEstimator):
         out, promoted = self._tie_break(distinct(ranked, self.top_k))
         clock.lap("rank")
         details = {"formula": comp.reduced_formula, "generated": counts,
-                   "provenance": self._provenance(comp, counts), "n_candidates": len(cands),
+                   "provenance": provenance(comp, counts, self.templates_),
+                   "n_candidates": len(cands),
                    "n_energy": len(chosen), "n_prerelaxed": n_pre, "n_relaxed": n_relaxed,
                    "tie_break_from": promoted + 1,
                    "profile": dict(clock.steps), "seconds": clock.total(),
@@ -481,10 +439,6 @@ class ShotgunCSP(BaseEstimator):
                                 [c.info.get("prior") for c in ranked], self.tie_break,
                                 higher=False)
         return [ranked[i] for i in order], order[0]
-
-    def _scan_volumes(self, cands, energy):
-        """Each ideal candidate at its lowest-energy volume (:func:`rescale_candidates`)."""
-        rescale_candidates(cands, energy, self.volume_scan, self.volume_extend)
 
     def _runner(self):
         energy = self._energy()
@@ -510,7 +464,7 @@ class ShotgunCSP(BaseEstimator):
         list of list of Candidate, and a list of dict with ``return_details``
         """
         check_is_fitted(self, "generators_")
-        comps = [_composition(x) for x in _items(X)]
+        comps = [parse_composition(x) for x in as_items(X)]
         from tqdm.auto import tqdm
 
         def run(batch):
@@ -534,7 +488,7 @@ class ShotgunCSP(BaseEstimator):
         by one of their first ``k`` candidates (``k`` defaults to ``top_k``)."""
         k = self.top_k if k is None else k
         ranked = self.predict(X)
-        trues = _items(y)
+        trues = as_items(y)
         if len(trues) != len(ranked):
             raise ValueError(f"{len(trues)} true structures for {len(ranked)} formulas")
         return float(np.mean([first_match_rank(r[:k], t) is not None

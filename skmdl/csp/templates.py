@@ -241,6 +241,22 @@ class TemplateStore:
 
 
 @lru_cache(maxsize=1)
+def aflow_prototypes() -> dict:
+    """pymatgen's AFLOW prototype library as ``{id: Structure}`` (the ordered prototypes).
+
+    The same crystals as :meth:`TemplateStore.add_aflow_prototypes`, for a
+    reference set of prototypes alone (e.g. a benchmark's template-pool
+    ablation: ``ShotgunCSP(prototypes=False).fit(pd.Series(aflow_prototypes()))``).
+
+    Examples
+    --------
+    >>> protos = aflow_prototypes()
+    >>> len(protos) > 200, next(iter(protos)).startswith("aflow:")
+    (True, True)
+    """
+    return {t.id: t.structure for t in _aflow_templates()}
+
+
 def _aflow_templates() -> tuple:
     """pymatgen's AFLOW prototypes as Templates (built once per process: loading takes seconds)."""
     from pymatgen.analysis.prototypes._data import AFLOW_PROTOTYPE_LIBRARY

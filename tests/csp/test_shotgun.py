@@ -63,6 +63,27 @@ def test_benchmark_templates_never_hold_the_target(shared_data):
         assert len(est.templates_) > 250  # AFLOW prototypes + other benchmark crystals
 
 
+@pytest.mark.shared_data
+def test_prototype_pool_ablation_holds_aflow_prototypes_only(shared_data):
+    """``--pool prototypes``: the AFLOW prototypes alone, still without the target's formula."""
+    import sys
+    from pathlib import Path
+
+    from skmdl.csp.templates import aflow_prototypes
+
+    sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
+    from csp_benchmark import fitted_for, load_targets
+
+    targets = load_targets(shared_data / "csp" / "benchmark35")
+    protos = aflow_prototypes()
+    for label in ("Si", "ZnO", "SrTiO3"):
+        est = fitted_for(targets, label, pool="prototypes", generators=("template",),
+                         relax=False, prototypes=False)
+        ids = {t.id for t in est.templates_}
+        assert label not in est.templates_.formulas
+        assert len(ids) > 200 and ids <= set(protos)
+
+
 def test_gaas_from_a_zinc_blende_template_relaxed_and_ranked(references):
     """The issue's acceptance example: formula only -> relaxed, ranked structures."""
     from csp_crystals import zincblende
