@@ -13,7 +13,7 @@ Examples
 (2, 132)
 """
 
-from ._formula import FormulaError, element_count, parse_formula
+from ._formula import ATOMIC_NUMBER, FormulaError, element_count, parse_formula
 from .composition import CompositionFeaturizer
 from .elements import ELEMENT_TABLES, load_element_table
 from .molecule import (MACCSKeys, MorganFingerprint, RDKitDescriptors, parse_molecule,
@@ -22,6 +22,7 @@ from .chgnet import CHGNetEmbedding
 from .structure import OrbitalFieldMatrixFeaturizer, RadialDistributionFeaturizer
 
 __all__ = [
+    "ATOMIC_NUMBER",
     "CHGNetEmbedding",
     "CompositionFeaturizer",
     "ELEMENT_TABLES",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..descriptors._formula import ATOMIC_NUMBER
+from ..descriptors import ATOMIC_NUMBER
 from ..descriptors.composition import parse_compositions
 from ..utils.optional import import_optional
 from .estimators import TransferRegressor
