@@ -162,13 +162,31 @@ def volume_error(est, true) -> float:
     return abs(est.volume_model_.per_atom(true.composition) * len(true) - true.volume) / true.volume
 
 
-def generators_for(args):
+def mp_polymorph_signatures(formula, max_atoms) -> tuple:
+    """Wyckoff signatures of the formula's Materials Project polymorphs: what the
+    leave-one-out removes from the Wyckoff statistics when the template pool itself
+    (``--pool prototypes`` / ``benchmark``) does not hold them."""
+    from skmdl.csp.selection import polymorph_signatures
+    from skmdl.csp.templates import TemplateStore
+    from skmdl.datasets.structures import load_structures
+
+    pool = load_structures("mp")
+    own = TemplateStore().add_table(pool[pool["formula"] == formula])
+    return tuple(polymorph_signatures(list(own), max_atoms))
+
+
+def generators_for(args, formula=None):
+    """The run's generators; outside the MP pool the Wyckoff generator also leaves
+    ``formula``'s Materials Project polymorphs out of its statistics."""
     gens = []
     for g in args.generators:
         if g == "template":
             gens.append(TemplateGenerator(max_atoms=args.max_template_atoms))
         elif g == "wyckoff":
-            gens.append(WyckoffGenerator(time_limit=args.wyckoff_time))
+            gen = WyckoffGenerator(time_limit=args.wyckoff_time)
+            if args.pool != "mp" and formula is not None:
+                gen.exclude_signatures = mp_polymorph_signatures(formula, gen.max_atoms)
+            gens.append(gen)
         else:
             gens.append(g)
     return tuple(gens)
@@ -241,7 +259,8 @@ def run_target(label, targets, params, args) -> dict:
     true = targets[label]
     formula = true.composition.reduced_formula
     t0 = time.perf_counter()
-    est = fitted_for(targets, label, pool=args.pool, generators=generators_for(args), **params)
+    est = fitted_for(targets, label, pool=args.pool, generators=generators_for(args, formula),
+                     **params)
     assert formula not in est.templates_.formulas
     t_fit = time.perf_counter() - t0
     try:
