@@ -151,7 +151,10 @@ class ShotgunCSP(BaseEstimator):
         Reduced formulas whose structures (every polymorph) never become
         templates, never count in a structure type and are subtracted from the
         Wyckoff generator's Materials Project statistics (leave-one-out
-        benchmarks: the targets themselves).
+        benchmarks: the targets themselves). The subtraction counts the
+        polymorphs the fitted pool holds; with a pool other than the Materials
+        Project's, pass the formula's MP polymorph signatures to
+        ``WyckoffGenerator(exclude_signatures=...)`` as well.
     n_jobs : int, optional
         Formulas predicted in parallel (joblib processes).
     random_state : int, optional
