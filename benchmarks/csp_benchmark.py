@@ -247,7 +247,8 @@ def keep_structures(label, ranked, args):
     """The top ``top_k`` candidates as pymatgen JSON under ``--keep-structures`` (atomic)."""
     if args.keep_structures:
         data = [{"structure": c.structure.as_dict(), "energy_per_atom": float(c.energy_per_atom),
-                 "relaxed": bool(c.relaxed)} for c in ranked[:args.top_k]]
+                 "relaxed": bool(c.relaxed), "prior": c.info.get("prior"),
+                 "generator": c.generator} for c in ranked[:args.top_k]]
         write_text(Path(args.keep_structures) / args.run / f"{label}.json", json.dumps(data))
 
 
