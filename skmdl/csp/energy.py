@@ -33,6 +33,10 @@ def _load_chgnet(device):
 class CHGNetEnergy:
     """CHGNet energy per atom (eV/atom) of structures, single points in batches.
 
+    A structure CHGNet refuses (an atom with no neighbour within its 6 Å graph
+    cutoff) gets NaN, which ranking and the volume scan skip, instead of
+    ending the whole prediction.
+
     The pretrained model is loaded on first use (weights ship with chgnet; no
     download) and is not pickled.
 
@@ -76,12 +80,26 @@ class CHGNetEnergy:
         # chgnet builds the graphs of every structure it is given before batching: a
         # thousand candidates at once took gigabytes, so hand it one batch at a time
         for chunk in _batches(structures, self.batch_size, self.max_batch_atoms):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                preds = self.model.predict_structure(chunk, task="e", batch_size=self.batch_size)
-            preds = preds if isinstance(preds, list) else [preds]
-            out += [float(np.asarray(p["e"]).reshape(-1)[0]) for p in preds]
+            try:
+                out += self._predict(chunk)
+            except ValueError:  # e.g. isolated atoms: one by one, NaN for those refused
+                out += [self._predict_or_nan(st) for st in chunk]
         return np.array(out)
+
+    def _predict(self, chunk) -> list:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            preds = self.model.predict_structure(chunk, task="e", batch_size=self.batch_size)
+        preds = preds if isinstance(preds, list) else [preds]
+        return [float(np.asarray(p["e"]).reshape(-1)[0]) for p in preds]
+
+    def _predict_or_nan(self, structure) -> float:
+        """One structure's energy, NaN where CHGNet refuses it (an atom with no
+        neighbour within its graph cutoff: a volume scan past a layered crystal's gap)."""
+        try:
+            return self._predict([structure])[0]
+        except ValueError:
+            return float("nan")
 
 
 def _batches(structures, max_structures, max_atoms):

@@ -19,6 +19,20 @@ def test_chgnet_batches_agree_with_single_points_and_prefer_rock_salt():
     assert energy([]).shape == (0,)
 
 
+def test_a_structure_chgnet_refuses_gets_nan_and_spares_its_batch():
+    """Isolated atoms (no neighbour within 6 Å) end a CHGNet call; here they cost one NaN."""
+    from pymatgen.core import Lattice, Structure
+
+    isolated = Structure(Lattice.cubic(15.0), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    good = [rocksalt("Na", "Cl", 5.64), rocksalt("Na", "Cl", 5.9)]
+    energy = CHGNetEnergy(batch_size=3)
+    with pytest.raises(ValueError, match="isolated"):  # what chgnet itself does
+        energy.model.predict_structure([isolated], task="e")
+    got = energy([good[0], isolated, good[1]])
+    assert np.isnan(got[1]) and np.isfinite(got[[0, 2]]).all()
+    np.testing.assert_allclose(got[[0, 2]], energy(good), atol=1e-5)
+
+
 def test_rdf_fingerprint_shape_and_invariance():
     s = rocksalt("Na", "Cl", 5.64)
     f = rdf_fingerprint(s, ["Na", "Cl"])
