@@ -98,7 +98,9 @@ class CHGNetEnergy:
         neighbour within its graph cutoff: a volume scan past a layered crystal's gap)."""
         try:
             return self._predict([structure])[0]
-        except ValueError:
+        except ValueError as exc:
+            if "isolated" not in str(exc):
+                raise
             return float("nan")
 
 

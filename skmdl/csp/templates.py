@@ -240,7 +240,6 @@ class TemplateStore:
         return out
 
 
-@lru_cache(maxsize=1)
 def aflow_prototypes() -> dict:
     """pymatgen's AFLOW prototype library as ``{id: Structure}`` (the ordered prototypes).
 
@@ -257,6 +256,7 @@ def aflow_prototypes() -> dict:
     return {t.id: t.structure for t in _aflow_templates()}
 
 
+@lru_cache(maxsize=1)
 def _aflow_templates() -> tuple:
     """pymatgen's AFLOW prototypes as Templates (built once per process: loading takes seconds)."""
     from pymatgen.analysis.prototypes._data import AFLOW_PROTOTYPE_LIBRARY
