@@ -1,7 +1,8 @@
 """Crystal structure prediction on the 35-composition benchmark (ShotgunCSP workflow).
 
     SKMDL_DATA=../shared/data python benchmarks/csp_benchmark.py [--targets Si NaCl ...]
-        [--pool mp|benchmark|prototypes] [--generators template wyckoff random] [--no-surrogate]
+        [--pool mp|benchmark|prototypes] [--generators template wyckoff random]
+        [--surrogate kernel_ridge|pretrained|none] [--no-surrogate]
         [--no-relax] [--n-candidates 1000] [--n-jobs 2] [--run NAME] [--fresh]
 
 Targets: $SKMDL_DATA/csp/benchmark35/*.cif (file name = reduced formula). For
@@ -339,7 +340,12 @@ def parse_args(argv=None):
                     help="templates: the Materials Project pool, the other benchmark crystals, "
                          "or the AFLOW prototypes alone")
     ap.add_argument("--generators", nargs="*", default=["template", "wyckoff"])
-    ap.add_argument("--no-surrogate", action="store_true")
+    ap.add_argument("--surrogate", default="kernel_ridge",
+                    choices=["kernel_ridge", "pretrained", "none"],
+                    help="the per-system screen (ShotgunCSP(surrogate=...)): kernel ridge on "
+                         "RDF fingerprints, the library's crystal formation-energy networks "
+                         "transferred to the system, or a random draw")
+    ap.add_argument("--no-surrogate", action="store_true", help="same as --surrogate none")
     ap.add_argument("--no-relax", action="store_true")
     ap.add_argument("--no-prototypes", action="store_true", help="leave out the AFLOW prototypes")
     ap.add_argument("--n-candidates", type=int, default=1000)
@@ -385,8 +391,12 @@ def parse_args(argv=None):
     ap.add_argument("--fresh", action="store_true", help="ignore finished targets of the run")
     ap.add_argument("--out", default=None, help="result file name in benchmarks/results/")
     args = ap.parse_args(argv)
+    if args.no_surrogate:
+        args.surrogate = "none"
+    args.no_surrogate = args.surrogate == "none"
     if args.run is None:
         flags = [f for f, on in (("no_surrogate", args.no_surrogate),
+                                 ("pretrained_screen", args.surrogate == "pretrained"),
                                  ("no_relax", args.no_relax),
                                  ("no_prototypes", args.no_prototypes)) if on]
         gens = "" if args.generators == ["template", "wyckoff"] else "_" + "+".join(
@@ -398,7 +408,7 @@ def parse_args(argv=None):
 def estimator_params(args) -> dict:
     return dict(n_candidates=args.n_candidates, n_train=args.n_train,
                 ideal_atoms=args.ideal_atoms, n_screen=args.n_screen,
-                top_k=args.top_k, surrogate=not args.no_surrogate, relax=not args.no_relax,
+                top_k=args.top_k, surrogate=args.surrogate, relax=not args.no_relax,
                 n_relax=args.n_relax, relax_steps=args.relax_steps, fmax=0.1,
                 n_prerelax=0 if args.no_relax else args.n_prerelax,
                 prerelax_steps=args.prerelax_steps, volume_scan=tuple(args.volume_scan),
@@ -407,6 +417,10 @@ def estimator_params(args) -> dict:
                 tie_break=args.tie_break or None,
                 prototypes=not args.no_prototypes and args.pool != "prototypes",
                 random_state=args.seed)
+
+
+SCREENS = {"kernel_ridge": "on", "none": "off",
+           "pretrained": "on: the library's crystal formation-energy networks transferred"}
 
 
 def settings_line(args) -> str:
@@ -420,7 +434,7 @@ def settings_line(args) -> str:
             f"generators={'+'.join(args.generators)} (Wyckoff ≤ {args.wyckoff_time:.0f} s), "
             f"n_candidates={args.n_candidates}, n_train={args.n_train} "
             f"(+ ideal substitutions up to {args.ideal_atoms} atoms) "
-            f"(surrogate {'on' if not args.no_surrogate else 'off'}), n_screen={args.n_screen}, "
+            f"(surrogate {SCREENS[args.surrogate]}), n_screen={args.n_screen}, "
             f"{relax}, volume scan "
             f"{args.volume_scan} (+ up to {args.volume_extend} past an edge), "
             f"{args.explore_share:.0%} of the relaxation slots kept for the Wyckoff crystals"

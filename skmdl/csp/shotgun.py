@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..datasets.structures import is_pool_table
 from ..utils.timing import StepClock
-from .energy import CHGNetEnergy, SurrogateEnergy
+from .energy import CHGNetEnergy, screen_model
 from .generators import RandomGenerator, TemplateGenerator
 from .inputs import (NoCandidatesError, as_items, no_candidates_error, parse_composition,
                      provenance)
@@ -99,9 +99,14 @@ class ShotgunCSP(BaseEstimator):
         with the energy model (without surrogate: a random draw of this many more).
     top_k : int
         Length of each returned ranking.
-    surrogate : bool
-        Screen with the per-system surrogate; False evaluates a random subset
-        of the same size instead.
+    surrogate : {"kernel_ridge", "pretrained", "none"} or bool, default="kernel_ridge"
+        The per-system screen: ``"kernel_ridge"`` (True):
+        :class:`~skmdl.csp.energy.SurrogateEnergy`, kernel ridge on radial
+        distribution fingerprints; ``"pretrained"``:
+        :class:`~skmdl.csp.energy.PretrainedSurrogate`, the model library's
+        crystal formation-energy networks transferred to the system's
+        energies; ``"none"`` (False) evaluates a random subset of the same
+        size instead.
     relax : bool
         Relax the ``n_relax`` best candidates with CHGNet (needs energy_model="chgnet").
     n_relax : int, optional
@@ -197,7 +202,7 @@ class ShotgunCSP(BaseEstimator):
         "ideal_atoms": [Interval(Integral, 0, None, closed="left")],
         "n_screen": [Interval(Integral, 0, None, closed="left")],
         "top_k": [Interval(Integral, 1, None, closed="left")],
-        "surrogate": ["boolean"],
+        "surrogate": ["boolean", StrOptions({"kernel_ridge", "pretrained", "none"})],
         "relax": ["boolean"],
         "n_relax": [Interval(Integral, 0, None, closed="left"), None],
         "relax_steps": [Interval(Integral, 0, None, closed="left")],
@@ -220,7 +225,7 @@ class ShotgunCSP(BaseEstimator):
 
     def __init__(self, generators=("template", "wyckoff"), energy_model="chgnet",
                  n_candidates=1000, n_train=48, ideal_atoms=4000, n_screen=48, top_k=10,
-                 surrogate=True, relax=True, n_relax=None, relax_steps=60, fmax=0.1,
+                 surrogate="kernel_ridge", relax=True, n_relax=None, relax_steps=60, fmax=0.1,
                  n_prerelax=16, prerelax_steps=10, prerelax_max_atoms=8,
                  volume_scan=(0.92, 1.0, 1.1), volume_extend=4, explore_share=0.25,
                  relax_window=0.25, tie_break=0.005,
@@ -372,10 +377,11 @@ class ShotgunCSP(BaseEstimator):
         """Step 3: the surrogate fitted on the evaluated candidates picks ``n_screen`` more."""
         if not pool or self.n_screen == 0:
             return []
-        if self.surrogate and len(first) >= 3:
-            fitted = [i for i in first if np.isfinite(cands[i].energy_per_atom)]
-            sur = SurrogateEnergy().fit([cands[i].structure for i in fitted],
-                                        [cands[i].energy_per_atom for i in fitted])
+        fitted = [i for i in first if np.isfinite(cands[i].energy_per_atom)]
+        sur = screen_model(self.surrogate, len(fitted))
+        if sur is not None:
+            sur.fit([cands[i].structure for i in fitted],
+                    [cands[i].energy_per_atom for i in fitted])
             pred = sur.predict([cands[i].structure for i in pool])
             for i, p in zip(pool, pred):
                 cands[i].surrogate_energy = float(p)

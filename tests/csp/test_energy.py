@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from csp_crystals import cesium_chloride, rocksalt
-from skmdl.csp.energy import CHGNetEnergy, SurrogateEnergy, rdf_fingerprint
+from skmdl.csp.energy import (CHGNetEnergy, PretrainedSurrogate, SurrogateEnergy, rdf_fingerprint,
+                              screen_model)
 
 
 def test_chgnet_batches_agree_with_single_points_and_prefer_rock_salt():
@@ -50,3 +51,34 @@ def test_surrogate_learns_a_smooth_energy_of_one_system():
     assert np.corrcoef(pred, target[20:])[0, 1] > 0.9
     with pytest.raises(ValueError, match="need ≥ 3 structures"):
         SurrogateEnergy().fit(structures[:2], target[:2])
+
+
+def test_pretrained_surrogate_carries_the_library_source_over_to_one_system():
+    """Energies = the library's formation-energy networks + a constant (what one composition
+    looks like): the transferred screen follows them, the fingerprint kernel ridge cannot."""
+    from skmdl.library import ModelLibrary
+
+    rng = np.random.default_rng(1)
+    structures = [rocksalt("Na", "Cl", a).perturb(0.15 * rng.random())
+                  for a in rng.uniform(5.0, 6.4, 60)]
+    lib = ModelLibrary.default()
+    ids = lib.search(kind="structure", quantity="formation energy")["id"]
+    target = np.mean([lib.predict(i, structures) for i in ids], axis=0) - 3.2
+    sur = PretrainedSurrogate().fit(structures[:30], target[:30])
+    assert set(sur.model_.sources_) <= set(ids)
+    pred = sur.predict(structures[30:])
+    assert np.corrcoef(pred, target[30:])[0, 1] > 0.95
+    mae = np.abs(pred - target[30:]).mean()
+    kr = SurrogateEnergy().fit(structures[:30], target[:30]).predict(structures[30:])
+    assert mae < 0.5 * np.abs(kr - target[30:]).mean()
+    assert sur.predict([]).shape == (0,)
+    with pytest.raises(ValueError, match="need ≥ 6 structures"):
+        PretrainedSurrogate().fit(structures[:5], target[:5])
+
+
+def test_screen_model_names_the_shotgun_screens():
+    assert isinstance(screen_model(True, 48), SurrogateEnergy)
+    assert isinstance(screen_model("kernel_ridge", 3), SurrogateEnergy)
+    assert isinstance(screen_model("pretrained", 6), PretrainedSurrogate)
+    assert screen_model("pretrained", 5) is None and screen_model(True, 2) is None
+    assert screen_model(False, 48) is None and screen_model("none", 48) is None

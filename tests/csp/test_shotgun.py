@@ -256,3 +256,25 @@ def test_tie_break_puts_the_best_prior_within_delta_first(references):
     assert det[0]["tie_break_from"] == best + 1
     assert broken[0].info.get("prior") == priors[best]
     assert sorted(c.energy_per_atom for c in broken) == e  # same candidates, one moved
+
+
+@pytest.mark.parametrize("surrogate", ["pretrained", "kernel_ridge", "none"])
+def test_each_screen_picks_the_extra_candidates(references, surrogate):
+    """The screen fitted on the first energies ranks the rest; "none" draws them at random."""
+    def dense(structures):  # an energy that prefers dense packings
+        return np.array([0.1 * s.volume / len(s) for s in structures])
+
+    csp = ShotgunCSP(generators=("template", "random"), energy_model=dense, n_candidates=30,
+                     n_train=10, ideal_atoms=0, n_screen=5, top_k=30, relax=False,
+                     volume_scan=(), prototypes=False, tie_break=None, surrogate=surrogate,
+                     random_state=0)
+    ranked, details = csp.fit(references).predict(["NaCl"], return_details=True)
+    assert details[0]["n_energy"] == 15 and len(ranked[0]) <= 15
+    screened = [c for c in ranked[0] if np.isfinite(c.surrogate_energy)]
+    if surrogate == "none":
+        assert not screened
+        return
+    assert len(screened) >= 3  # the screened five, less near-duplicates
+    pred = np.array([c.surrogate_energy for c in screened])
+    true = np.array([c.energy_per_atom for c in screened])
+    assert np.corrcoef(pred, true)[0, 1] > 0.5
