@@ -184,7 +184,8 @@ def generators_for(args, formula=None):
         if g == "template":
             gens.append(TemplateGenerator(max_atoms=args.max_template_atoms))
         elif g == "wyckoff":
-            gen = WyckoffGenerator(time_limit=args.wyckoff_time)
+            gen = WyckoffGenerator(time_limit=args.wyckoff_time or None,
+                                   max_attempts=args.wyckoff_attempts)
             if args.pool != "mp" and formula is not None:
                 gen.exclude_signatures = mp_polymorph_signatures(formula, gen.max_atoms)
             gens.append(gen)
@@ -372,7 +373,11 @@ def parse_args(argv=None):
                          "(0: energy order)")
     ap.add_argument("--max-template-atoms", type=int, default=60)
     ap.add_argument("--wyckoff-time", type=float, default=60.0,
-                    help="seconds the Wyckoff generator may spend per target")
+                    help="seconds the Wyckoff generator may spend per target (0: no limit; "
+                         "the crystals it makes in that time depend on the machine's load)")
+    ap.add_argument("--wyckoff-attempts", type=int, default=None,
+                    help="pyxtal calls per target at most: a budget independent of the "
+                         "machine (with --wyckoff-time 0, runs repeat exactly)")
     ap.add_argument("--truth-energy", action="store_true",
                     help="also relax the true crystal with CHGNet (run settings and to "
                          "convergence) and keep its energies beside the top candidates'")
@@ -423,6 +428,12 @@ SCREENS = {"kernel_ridge": "on", "none": "off",
            "pretrained": "on: the library's crystal formation-energy networks transferred"}
 
 
+def wyckoff_budget(args) -> str:
+    limits = ([f"≤ {args.wyckoff_time:.0f} s"] if args.wyckoff_time else []) + (
+        [f"≤ {args.wyckoff_attempts} pyxtal calls"] if args.wyckoff_attempts else [])
+    return "Wyckoff " + (", ".join(limits) or "unlimited")
+
+
 def settings_line(args) -> str:
     extra = "" if args.no_prototypes or args.pool == "prototypes" else " + AFLOW prototypes"
     relax = ("relax=off (no pre-relaxation, no relaxation: ranked by the energy of the "
@@ -431,7 +442,7 @@ def settings_line(args) -> str:
              f"{args.n_prerelax} pre-relaxed {args.prerelax_steps} steps, plus as many ideal "
              "substitutions ≤ 8 atoms)")
     return (f"pool={args.pool}{extra}, "
-            f"generators={'+'.join(args.generators)} (Wyckoff ≤ {args.wyckoff_time:.0f} s), "
+            f"generators={'+'.join(args.generators)} ({wyckoff_budget(args)}), "
             f"n_candidates={args.n_candidates}, n_train={args.n_train} "
             f"(+ ideal substitutions up to {args.ideal_atoms} atoms) "
             f"(surrogate {SCREENS[args.surrogate]}), n_screen={args.n_screen}, "

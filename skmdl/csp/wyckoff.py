@@ -136,14 +136,20 @@ class WyckoffGenerator(BaseGenerator):
         pyxtal attempts per requested candidate.
     time_limit : float, optional
         Seconds after which ``generate`` returns what it has (pyxtal can take
-        seconds per try on large, low-symmetry cells).
+        seconds per try on large, low-symmetry cells). The number of crystals
+        it allows depends on the machine and its load, so two runs with the
+        same ``rng`` may differ; None for reproducible output.
+    max_attempts : int, optional
+        pyxtal calls per ``generate`` at most, a budget that does not depend
+        on the machine: with ``time_limit=None`` the crystals depend on the
+        ``rng`` alone. None: ``max_tries`` per requested crystal.
     """
 
     name = "wyckoff"
 
     def __init__(self, prior="mp", exclude_signatures=(), w_same=0.6, w_global=0.3,
                  symprec=0.1, max_tries=4, min_distance_factor=0.6, volume_model=None,
-                 max_atoms=24, time_limit=60.0):
+                 max_atoms=24, time_limit=60.0, max_attempts=None):
         super().__init__(min_distance_factor, volume_model, max_atoms)
         self.prior = prior
         self.exclude_signatures = exclude_signatures
@@ -152,6 +158,7 @@ class WyckoffGenerator(BaseGenerator):
         self.symprec = symprec
         self.max_tries = max_tries
         self.time_limit = time_limit
+        self.max_attempts = max_attempts
 
     def fit(self, store: TemplateStore, volume_model=None):
         if self.prior not in ("mp", "templates"):
@@ -212,14 +219,17 @@ class WyckoffGenerator(BaseGenerator):
     def generate(self, composition, n, rng) -> list[Candidate]:
         comp = Composition(composition).reduced_composition
         sets = self.wyckoff_sets(comp, rng) if self.prior == "mp" else []
+        tries = n * self.max_tries
+        if self.max_attempts is not None:
+            tries = min(tries, self.max_attempts)
         if sets:
             w = np.array([c for _, _, c in sets], float)
             draws = ((sets[i][0], sets[i][1]) for i in
-                     rng.choice(len(sets), size=n * self.max_tries, p=w / w.sum()))
+                     rng.choice(len(sets), size=tries, p=w / w.sum()))
         else:
             prior, zs = self.space_group_prior(comp), self._formula_units(comp, rng)
             draws = ((int(rng.choice(230, p=prior)) + 1, int(rng.choice(zs)))
-                     for _ in range(n * self.max_tries))
+                     for _ in range(tries))
         out, seen = [], set()
         vpa = self.volume_.per_atom(comp)
         t_end = time.perf_counter() + (np.inf if self.time_limit is None else self.time_limit)

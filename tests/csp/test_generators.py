@@ -97,6 +97,19 @@ def test_wyckoff_generator_draws_mp_sets(volume):
         WyckoffGenerator(prior="bogus").fit(TemplateStore(), volume)
 
 
+def test_wyckoff_attempt_budget_is_reproducible(volume):
+    """Without the wall clock, the crystals depend on the seed alone; the budget caps pyxtal calls."""
+    from unittest import mock
+
+    gen = WyckoffGenerator(max_atoms=8, time_limit=None, max_attempts=6).fit(TemplateStore(),
+                                                                             volume)
+    with mock.patch.object(WyckoffGenerator, "_pyxtal", wraps=gen._pyxtal) as calls:
+        first = gen.generate("NaCl", 50, np.random.default_rng(3))
+    assert calls.call_count == 6 and 1 <= len(first) <= 6
+    again = gen.generate("NaCl", 50, np.random.default_rng(3))
+    assert [c.structure for c in again] == [c.structure for c in first]
+
+
 def test_min_distance_rejects_overlap(nacl):
     squeezed = nacl.copy()
     squeezed.scale_lattice(nacl.volume * 0.1)
