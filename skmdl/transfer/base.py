@@ -30,10 +30,9 @@ from ..utils.threads import one_thread
 from .combine import combine_weights, eligibility_margin
 from .featurizer import SourceModels, as_layers, resolve_library
 from .heads import auto_descriptors, default_head, named_head
-from .members import affine_offset, fit_member, member_predict, out_of_fold
+from .members import fit_member, member_note, member_predict, member_spec, out_of_fold
 
-__all__ = ["TransferBase", "auto_descriptors", "default_head", "member_spec", "named_head",
-           "with_offset"]
+__all__ = ["TransferBase", "auto_descriptors", "default_head", "named_head"]
 
 
 class TransferBase(MaterialsInputMixin, BaseEstimator):
@@ -395,7 +394,7 @@ random_state
             "source": [m["source"] for m in members], f"oof_{self._loss_name}": losses,
             "eligible": eligible, "weight": weights,
         })
-        self.members_["note"] = [_note(ok, w) for ok, w in zip(eligible, weights)]
+        self.members_["note"] = [member_note(ok, w) for ok, w in zip(eligible, weights)]
         self._after_weigh(F, y, members, weights, cache, seed, cv)
         return weights, designs, heads
 
@@ -473,58 +472,3 @@ random_state
                 D, s = self._design(F, member, cache)
                 out.append(member_predict(est, D, method, tuple(member["offset"]), s, spread))
         return out
-
-
-def member_spec(name, kind, source=None, uses=(), offset=()):
-    """A member as a plain dict (what ``kept_members_`` holds).
-
-    Parameters
-    ----------
-    name : str
-        ``"direct"``, ``"fractions"``, ``"transfer:<id>"``, ``"finetune:<id>"``, ``"stack"``,
-        ``"delta:<id>"``, ``"affine:<id>"`` or ``"linear:<id>"``.
-    kind : str
-        The part of ``name`` before the colon (``"stack"`` for the gate's design).
-    source : str or list of str, optional
-        The source of transfer / fine-tune / fidelity members; a list for a
-        fidelity member on the mean prediction of several sources.
-    uses : sequence of str, default=()
-        Sources whose predictions are features of the member.
-    offset : sequence of float, default=()
-        ``()`` or ``(a, b)``: the member predicts ``a s(x) + b`` plus its head.
-
-    Returns
-    -------
-    dict
-    """
-    return {"name": name, "kind": kind, "source": source, "uses": list(uses),
-            "offset": list(offset)}
-
-
-def _note(eligible, weight):
-    if weight > 0:
-        return "kept"
-    if not eligible:
-        return "out-of-fold loss above the direct model's"
-    return "not needed by the combination"
-
-
-def with_offset(member, s, y):
-    """A copy of a fidelity member spec with its offset fitted on ``(s, y)``.
-
-    Parameters
-    ----------
-    member : dict
-        A ``"delta"`` (offset ``(1, 0)``), ``"affine"`` or ``"linear"`` (least
-        squares) member.
-    s : ndarray
-        The member's source predictions on the training rows.
-    y : ndarray
-
-    Returns
-    -------
-    dict
-    """
-    out = dict(member)
-    out["offset"] = [1.0, 0.0] if member["kind"] == "delta" else list(affine_offset(s, y))
-    return out

@@ -32,8 +32,8 @@ from sklearn.base import RegressorMixin
 from sklearn.model_selection import KFold
 from sklearn.utils._param_validation import HasMethods, StrOptions
 
-from .base import TransferBase, member_spec, with_offset
-from .members import affine_offset
+from .base import TransferBase
+from .members import affine_offset, member_spec, with_offset
 from .combine import mae_loss, mixture
 from .conformal import scaled_interval
 from .gate import ZeroGate

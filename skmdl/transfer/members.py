@@ -23,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import clone
 
-__all__ = ["affine_offset", "fit_member", "member_predict", "out_of_fold"]
+__all__ = ["affine_offset", "fit_member", "member_note", "member_predict", "member_spec",
+           "out_of_fold", "with_offset"]
 
 
 def affine_offset(s, y) -> tuple:
@@ -185,3 +186,59 @@ def out_of_fold(heads, designs, y, cv, method="predict", offsets=None, sources=N
         if S is not None:
             S[test, m] = sd
     return P, S
+
+
+def member_spec(name, kind, source=None, uses=(), offset=()):
+    """A member as a plain dict (what ``kept_members_`` holds).
+
+    Parameters
+    ----------
+    name : str
+        ``"direct"``, ``"fractions"``, ``"transfer:<id>"``, ``"finetune:<id>"``, ``"stack"``,
+        ``"delta:<id>"``, ``"affine:<id>"`` or ``"linear:<id>"``.
+    kind : str
+        The part of ``name`` before the colon (``"stack"`` for the gate's design).
+    source : str or list of str, optional
+        The source of transfer / fine-tune / fidelity members; a list for a
+        fidelity member on the mean prediction of several sources.
+    uses : sequence of str, default=()
+        Sources whose predictions are features of the member.
+    offset : sequence of float, default=()
+        ``()`` or ``(a, b)``: the member predicts ``a s(x) + b`` plus its head.
+
+    Returns
+    -------
+    dict
+    """
+    return {"name": name, "kind": kind, "source": source, "uses": list(uses),
+            "offset": list(offset)}
+
+
+def member_note(eligible, weight):
+    """The ``members_`` table's note on a member's fate."""
+    if weight > 0:
+        return "kept"
+    if not eligible:
+        return "out-of-fold loss above the direct model's"
+    return "not needed by the combination"
+
+
+def with_offset(member, s, y):
+    """A copy of a fidelity member spec with its offset fitted on ``(s, y)``.
+
+    Parameters
+    ----------
+    member : dict
+        A ``"delta"`` (offset ``(1, 0)``), ``"affine"`` or ``"linear"`` (least
+        squares) member.
+    s : ndarray
+        The member's source predictions on the training rows.
+    y : ndarray
+
+    Returns
+    -------
+    dict
+    """
+    out = dict(member)
+    out["offset"] = [1.0, 0.0] if member["kind"] == "delta" else list(affine_offset(s, y))
+    return out
