@@ -204,7 +204,7 @@ def fingerprint_rank(ranked, true):
 
 def top_candidates(ranked, true, k=10) -> list:
     """What ranked first: the top ``k`` candidates with their energies, origin (template,
-    prior, structure-type count), space group (symprec 0.1) and whether each matches the
+    prior, structure-type count; ``screened``: picked by the per-system screen), space group (symprec 0.1) and whether each matches the
     truth, for diagnosing rank-1 misses and trying re-ranking rules offline."""
     from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
@@ -219,6 +219,7 @@ def top_candidates(ranked, true, k=10) -> list:
                      "space_group": sg, "atoms": len(c.structure),
                      "template_id": c.template_id, "prior": c.info.get("prior"),
                      "type_count": c.info.get("type_count"),
+                     "screened": bool(np.isfinite(c.surrogate_energy)),
                      "match": bool(structure_match(c.structure, true))})
     return rows
 
