@@ -30,6 +30,11 @@ def add_arguments(p) -> None:
                    help="candidate generators (default: template wyckoff)")
     p.add_argument("--n-candidates", type=int, default=1000,
                    help="candidates generated per formula (default: 1000)")
+    p.add_argument("--screen", default="kernel_ridge",
+                   choices=["kernel_ridge", "pretrained", "none"],
+                   help="per-formula screen of the candidates before CHGNet: kernel ridge on "
+                        "RDF fingerprints (default), the model library's crystal "
+                        "formation-energy networks transferred to the formula, or none")
     p.add_argument("--top-k", type=int, default=5, help="structures written per formula "
                    "(default: 5)")
     p.add_argument("--no-relax", action="store_true", help="rank by CHGNet single-point "
@@ -148,8 +153,8 @@ def run(args) -> int:
     formulas = list(dict.fromkeys(reduced_formula(f) for f in args.formulas))
     refs, pool_name = reference_pool(args.pool, not args.no_prototypes)
     csp = ShotgunCSP(generators=tuple(args.generators), n_candidates=args.n_candidates,
-                     top_k=args.top_k, relax=not args.no_relax, n_relax=args.n_relax,
-                     relax_steps=args.relax_steps, random_state=args.random_state,
+                     top_k=args.top_k, surrogate=args.screen, relax=not args.no_relax,
+                     n_relax=args.n_relax, relax_steps=args.relax_steps, random_state=args.random_state,
                      prototypes=not isinstance(refs, pd.Series) and not args.no_prototypes)
     rows = []
     with atomic_dir(args.out) as tmp, \

@@ -17,7 +17,7 @@ def test_csp_writes_ranked_cifs(tmp_path, capsys):
     out = tmp_path / "gaas"
     assert main(["csp", "Ga2As2", "--pool", str(ref), "--no-prototypes",
                  "--generators", "template", "--n-candidates", "4", "--top-k", "2",
-                 "--no-relax", "--out", str(out), "--quiet"]) == 0
+                 "--screen", "pretrained", "--no-relax", "--out", str(out), "--quiet"]) == 0
     out_text = capsys.readouterr().out
     assert "GaAs: 2 structures" in out_text
     assert "pool: ref (1 structures); 1 templates" in out_text
