@@ -37,8 +37,12 @@ Models (fixed before the run):
   CV that imitates the outer extrapolation in system size;
 - transfer ET, no energy source: the same as the second without the <= 3-element sources
   (the earlier setting of this benchmark);
-- <= 3-element source alone: the mean prediction of the leak-free sources,
-  with no training on the n alloys (zero-shot reference).
+- <= 3-element networks alone / pair models alone: the mean prediction of
+  the leak-free networks (element-property statistics) or of the leak-free
+  pair-interaction models (ridge on products of element-pair fractions, a
+  regular-solution model: ``benchmarks/build_pair_sources.py``), with no
+  training on the n alloys (zero-shot references). The transfer rows use
+  both kinds as sources.
 """
 
 import argparse
@@ -167,7 +171,8 @@ def models(task=TASK, seed=0):
             descriptors=descriptors(), calibration_cv=ElementCountSplit(), random_state=seed),
         "transfer ET, no energy source": TransferRegressor(
             sources=others, head=trees(seed), descriptors=descriptors(), random_state=seed),
-        "<= 3-element source alone": SourceMean(models=energy),
+        "<= 3-element networks alone": SourceMean(models=[i for i in energy if "_pairs" not in i]),
+        "<= 3-element pair models alone": SourceMean(models=[i for i in energy if "_pairs" in i]),
     }
 
 

@@ -19,7 +19,8 @@ from sklearn.linear_model import Ridge
 import skmdl
 from skmdl.descriptors import (CHGNetEmbedding, CompositionFeaturizer, MACCSKeys,
                                MorganFingerprint, OrbitalFieldMatrixFeaturizer,
-                               RadialDistributionFeaturizer, RDKitDescriptors)
+                               PairFractionFeaturizer, RadialDistributionFeaturizer,
+                               RDKitDescriptors)
 from sklearn.linear_model import LogisticRegression
 
 from skmdl.csp import ShotgunCSP
@@ -69,6 +70,7 @@ EXAMPLES = [
     ("all-oliynyk", lambda lib: CompositionFeaturizer(
         stats="all", stoichiometry=True, element_fractions=True, elements="oliynyk"),
      FORMULAS, None),
+    ("pairs", lambda lib: PairFractionFeaturizer(), FORMULAS, None),
     ("rdkit", lambda lib: RDKitDescriptors(descriptors=["MolWt", "TPSA", "qed", "Ipc"]),
      SMILES, None),
     ("rdkit-polymer", lambda lib: RDKitDescriptors(polymer="cyclize"), REPEAT_UNITS, None),

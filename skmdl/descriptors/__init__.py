@@ -19,6 +19,7 @@ from .elements import ELEMENT_TABLES, load_element_table
 from .molecule import (MACCSKeys, MorganFingerprint, RDKitDescriptors, parse_molecule,
                        polymerize, rdkit_descriptor_names)
 from .chgnet import CHGNetEmbedding
+from .pairs import PairFractionFeaturizer
 from .structure import OrbitalFieldMatrixFeaturizer, RadialDistributionFeaturizer
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "MACCSKeys",
     "MorganFingerprint",
     "OrbitalFieldMatrixFeaturizer",
+    "PairFractionFeaturizer",
     "parse_molecule",
     "polymerize",
     "RadialDistributionFeaturizer",

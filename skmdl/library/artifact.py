@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
@@ -356,7 +357,7 @@ def descriptor_spec(featurizer) -> dict:
     params = featurizer.get_params(deep=False)
     params.pop("n_jobs", None)
     spec = {"class": type(featurizer).__name__, "skmdl_version": __version__}
-    if "elements" in params and not isinstance(params["elements"], str):
+    if isinstance(params.get("elements"), pd.DataFrame):
         raise ValueError("source models need a packaged element table (a name), not a DataFrame")
     spec["params"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
     from sklearn.base import clone
@@ -373,11 +374,12 @@ def descriptor_spec(featurizer) -> dict:
 def _featurizer_classes():
     """The allow-list: the only classes a card's descriptor spec may name."""
     from ..descriptors import CompositionFeaturizer, MACCSKeys, MorganFingerprint, RDKitDescriptors
+    from ..descriptors.pairs import PairFractionFeaturizer
     from ..descriptors.structure import OrbitalFieldMatrixFeaturizer
 
     return {cls.__name__: cls for cls in (CompositionFeaturizer, RDKitDescriptors,
                                           MorganFingerprint, MACCSKeys,
-                                          OrbitalFieldMatrixFeaturizer)}
+                                          OrbitalFieldMatrixFeaturizer, PairFractionFeaturizer)}
 
 
 def featurizer_from_spec(spec: dict, n_jobs=None):

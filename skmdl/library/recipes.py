@@ -121,6 +121,16 @@ ALLOY_SOURCES = [
             max_elements=3, name="oqmd_formation_enthalpy_le3"),
 ]
 
+#: Pair-interaction alloy sources (:mod:`skmdl.library.linear`): ridge regressions
+#: on the products of element-pair fractions (a regular-solution model), from
+#: the all-metal compositions of at most three elements of the same OQMD
+#: training rows; they extrapolate to four and five elements.
+PAIR_SOURCES = [
+    _source("oqmd_formation_enthalpy", "formation enthalpy, <= 3 metals, pair interactions (OQMD)",
+            "formation energy", "eV/atom", _PBE_OQMD, _OQMD, bounds=(-5.0, 5.0),
+            max_elements=3, name="oqmd_formation_enthalpy_le3_pairs"),
+]
+
 #: Training settings of the embedded library: widths capped at 128 (size
 #: budget of the package), at most 20k training rows per task and 60 epochs
 #: (build time on a 2-core machine).

@@ -98,10 +98,24 @@ def test_leak_free_alloy_sources_never_saw_four_elements(lib):
         assert card["max_elements"] == 3
         assert "at most 3 elements" in card["training"]["cleaning"]
     # the cleaning rule holds on the data: every <= 3-element row kept, none other
-    X, y = load_task("oqmd_formation_enthalpy")
+    X, y, split = load_task("oqmd_formation_enthalpy", return_split=True)
     n = n_elements(list(X))
     clean = np.isfinite(y.to_numpy()) & (np.abs(y.to_numpy()) <= 5)
-    assert card["training"]["n_clean"] == int((clean & (n <= 3)).sum())
+    networks = [i for i in ids if "_pairs" not in i]
+    assert len(networks) >= 5
+    assert lib.card(networks[-1])["training"]["n_clean"] == int((clean & (n <= 3)).sum())
+    # the pair models: 90 % of the train split's all-metal rows of 2-3 elements
+    from skmdl.descriptors.pairs import metal_symbols
+    from skmdl.descriptors import parse_formula
+
+    metals = set(metal_symbols())
+    alloy = np.array([2 <= len(d) <= 3 and set(d) <= metals
+                      for d in (parse_formula(f) for f in X)])
+    n_train = int((clean & alloy & (np.asarray(split) == "train")).sum())
+    pairs = [i for i in ids if "_pairs" in i]
+    assert len(pairs) == 5
+    for model_id in pairs:
+        assert lib.card(model_id)["training"]["n_train"] == int(0.9 * n_train)
 
 
 def test_source_models_are_useful(lib):
