@@ -162,28 +162,28 @@ class SourceMean(RegressorMixin, BaseEstimator):
         return np.mean([self.library_.predict(m, list(X)) for m in self.models], axis=0)
 
 
+def transfer(sources, seed, element_count_cv=False, quantity="formation energy"):
+    """The benchmark's TransferRegressor: extra-trees head, its descriptors, these sources."""
+    extra = {"calibration_cv": ElementCountSplit()} if element_count_cv else {}
+    return TransferRegressor(sources=sources, quantity=quantity, head=trees(seed),
+                             descriptors=descriptors(), random_state=seed, **extra)
+
+
 def models(task=TASK, seed=0):
     energy = leak_free_energy_sources()
     if not energy:
         raise SystemExit("the library has no leak-free (max_elements <= 3) energy sources")
     others = transfer_sources(task)
     pairs = [i for i in energy if "_pairs" in i]
+    ecv = ", element-count CV"
     return {
         "direct ET": make_pipeline(descriptors(), trees(seed)),
-        "transfer ET, leak-free energy sources": TransferRegressor(
-            sources=others + energy, quantity="formation energy", head=trees(seed),
-            descriptors=descriptors(), random_state=seed),
-        "transfer ET, leak-free energy sources, element-count CV": TransferRegressor(
-            sources=others + energy, quantity="formation energy", head=trees(seed),
-            descriptors=descriptors(), calibration_cv=ElementCountSplit(), random_state=seed),
-        "transfer ET, pair sources (extrapolation-checked)": TransferRegressor(
-            sources=others + pairs, quantity="formation energy", head=trees(seed),
-            descriptors=descriptors(), random_state=seed),
-        "transfer ET, pair sources (extrapolation-checked), element-count CV": TransferRegressor(
-            sources=others + pairs, quantity="formation energy", head=trees(seed),
-            descriptors=descriptors(), calibration_cv=ElementCountSplit(), random_state=seed),
-        "transfer ET, no energy source": TransferRegressor(
-            sources=others, head=trees(seed), descriptors=descriptors(), random_state=seed),
+        "transfer ET, leak-free energy sources": transfer(others + energy, seed),
+        "transfer ET, leak-free energy sources" + ecv: transfer(others + energy, seed, True),
+        "transfer ET, pair sources (extrapolation-checked)": transfer(others + pairs, seed),
+        "transfer ET, pair sources (extrapolation-checked)" + ecv:
+            transfer(others + pairs, seed, True),
+        "transfer ET, no energy source": transfer(others, seed, quantity=None),
         "<= 3-element networks alone": SourceMean(models=[i for i in energy if i not in pairs]),
         "<= 3-element pair models alone": SourceMean(models=pairs),
     }
