@@ -21,7 +21,17 @@ __all__ = ["PairFractionFeaturizer", "metal_symbols"]
 
 
 def metal_symbols(max_z=94) -> list:
-    """pymatgen's metals up to atomic number ``max_z``, in order of atomic number."""
+    """pymatgen's metals up to atomic number ``max_z``, in order of atomic number.
+
+    Parameters
+    ----------
+    max_z : int, default=94
+        Heaviest element included (94: Pu).
+
+    Returns
+    -------
+    list of str
+    """
     from pymatgen.core import Element
 
     return [e.symbol for e in Element if e.is_metal and e.Z <= max_z]
@@ -86,8 +96,18 @@ class PairFractionFeaturizer(_base.BaseFeaturizer):
 
     def sparse_transform(self, X):
         """The features as a ``scipy.sparse`` CSR matrix (at most 10 of the columns
-        are non-zero for a 5-element composition); bad rows are empty and reported
-        as :meth:`transform` does."""
+        are non-zero for a 5-element composition).
+
+        Parameters
+        ----------
+        X : list, tuple, pandas Series or 1-column DataFrame
+            Formulas, pymatgen ``Composition`` objects or ``{element: amount}`` dicts.
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix of shape (n_samples, n_features_out)
+            Bad rows are empty and reported as :meth:`transform` does.
+        """
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "feature_names_out_")

@@ -215,7 +215,19 @@ def member_spec(name, kind, source=None, uses=(), offset=()):
 
 
 def member_note(eligible, weight):
-    """The ``members_`` table's note on a member's fate."""
+    """The ``members_`` table's note on a member's fate.
+
+    Parameters
+    ----------
+    eligible : bool
+        Whether its out-of-fold loss beat the direct model's by the margin.
+    weight : float
+        Its weight in the combination.
+
+    Returns
+    -------
+    str
+    """
     if weight > 0:
         return "kept"
     if not eligible:

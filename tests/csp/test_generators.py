@@ -101,9 +101,12 @@ def test_wyckoff_attempt_budget_is_reproducible(volume):
     """Without the wall clock, the crystals depend on the seed alone; the budget caps pyxtal calls."""
     from unittest import mock
 
+    from pyxtal import pyxtal
+
     gen = WyckoffGenerator(max_atoms=8, time_limit=None, max_attempts=6).fit(TemplateStore(),
                                                                              volume)
-    with mock.patch.object(WyckoffGenerator, "_pyxtal", wraps=gen._pyxtal) as calls:
+    with mock.patch.object(pyxtal, "from_random", autospec=True,
+                           side_effect=pyxtal.from_random) as calls:
         first = gen.generate("NaCl", 50, np.random.default_rng(3))
     assert calls.call_count == 6 and 1 <= len(first) <= 6
     again = gen.generate("NaCl", 50, np.random.default_rng(3))
