@@ -204,8 +204,9 @@ def fingerprint_rank(ranked, true):
 
 def top_candidates(ranked, true, k=10) -> list:
     """What ranked first: the top ``k`` candidates with their energies, origin (template,
-    prior, structure-type count; ``screened``: picked by the per-system screen), space group (symprec 0.1) and whether each matches the
-    truth, for diagnosing rank-1 misses and trying re-ranking rules offline."""
+    prior, structure-type count; ``screened``: picked by the per-system screen), space
+    group (symprec 0.1) and whether each matches the truth, for diagnosing rank-1 misses and
+    trying re-ranking rules offline."""
     from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
     rows = []
@@ -399,9 +400,8 @@ def parse_args(argv=None):
     args = ap.parse_args(argv)
     if args.no_surrogate:
         args.surrogate = "none"
-    args.no_surrogate = args.surrogate == "none"
     if args.run is None:
-        flags = [f for f, on in (("no_surrogate", args.no_surrogate),
+        flags = [f for f, on in (("no_surrogate", args.surrogate == "none"),
                                  ("pretrained_screen", args.surrogate == "pretrained"),
                                  ("no_relax", args.no_relax),
                                  ("no_prototypes", args.no_prototypes)) if on]

@@ -73,15 +73,11 @@ def evaluated(structures, n_eval, seed):
     return [s for s, k in zip(chosen, ok) if k], energies[ok]
 
 
-def screen(name):
+def score_split(structures, energies, train, test, name) -> dict:
     from skmdl.csp.energy import screen_model
 
-    return screen_model(name, 10**6)
-
-
-def score_split(structures, energies, train, test, name) -> dict:
     t0 = time.perf_counter()
-    model = screen(name).fit([structures[i] for i in train], energies[train])
+    model = screen_model(name, len(train)).fit([structures[i] for i in train], energies[train])
     pred = model.predict([structures[i] for i in test])
     seconds = time.perf_counter() - t0
     truth = energies[test]

@@ -154,7 +154,8 @@ def run(args) -> int:
     refs, pool_name = reference_pool(args.pool, not args.no_prototypes)
     csp = ShotgunCSP(generators=tuple(args.generators), n_candidates=args.n_candidates,
                      top_k=args.top_k, surrogate=args.screen, relax=not args.no_relax,
-                     n_relax=args.n_relax, relax_steps=args.relax_steps, random_state=args.random_state,
+                     n_relax=args.n_relax, relax_steps=args.relax_steps,
+                     random_state=args.random_state,
                      prototypes=not isinstance(refs, pd.Series) and not args.no_prototypes)
     rows = []
     with atomic_dir(args.out) as tmp, \

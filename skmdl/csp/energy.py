@@ -239,16 +239,15 @@ class PretrainedSurrogate:
         self.random_state = random_state
 
     def fit(self, structures, energies):
-        from ..library import ModelLibrary
         from ..transfer import TransferRegressor
+        from ..transfer.featurizer import resolve_library
 
         structures = [getattr(s, "structure", s) for s in structures]
         y = np.asarray(energies, dtype=float)
         if len(structures) != len(y) or len(y) < 6:
             raise ValueError(f"need ≥ 6 structures with one energy each, got {len(structures)} "
                              f"structures and {len(y)} energies")
-        lib = (ModelLibrary.default() if self.library is None else self.library
-               if isinstance(self.library, ModelLibrary) else ModelLibrary(self.library))
+        lib = resolve_library(self.library)
         ids = list(lib.search(kind="structure", quantity=self.quantity)["id"])
         if not ids:
             raise ValueError(f"the model library {lib.name!r} has no crystal-structure "

@@ -20,7 +20,7 @@ import torch
 from .. import __version__
 from .artifact import MLP, descriptor_spec
 from .builder import BENCHMARK_TARGETS, LibraryFolder, refuse_excluded, source_metadata
-from .tasks import n_elements
+from .tasks import target_rows
 from .training import regression_metrics
 
 __all__ = ["build_linear_sources", "linear_mlp"]
@@ -58,11 +58,7 @@ def _rows(source, featurizer, X, y, split):
 
     F = clone(featurizer).set_params(errors="nan").fit().sparse_transform(X)
     other = np.asarray(F[:, -1].todense()).ravel()
-    keep = np.isfinite(y) & (F.getnnz(axis=1) > 0) & (other == 0)
-    if source.max_elements is not None:
-        keep &= n_elements(X) <= source.max_elements
-    lo, hi = source.bounds
-    keep &= (y >= (-np.inf if lo is None else lo)) & (y <= (np.inf if hi is None else hi))
+    keep, y = target_rows(source, X, y, (F.getnnz(axis=1) > 0) & (other == 0))
     rule = (source.cleaning_rule() + "; keep compositions of two or more of the "
             "featurizer's elements (metals) and no other element")
     return F[keep], y[keep], np.asarray(split, dtype=object)[keep], rule

@@ -175,7 +175,19 @@ def clean(source: SourceTask, featurizer, X, y, memo=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         F = featurize(f.fit(), X, memo)
-    keep = np.isfinite(y) & ~np.isnan(F).all(axis=1)
+    keep, y = target_rows(source, X, y, ~np.isnan(F).all(axis=1))
+    return F, keep, y
+
+
+def target_rows(source: SourceTask, X, y, keep=True):
+    """``(keep, y)``: the rows ``source``'s cleaning rule keeps among those ``keep`` marks, and
+    the targets (log10 under ``transform="log10"``, NaN where dropped by it).
+
+    Dropped: a non-finite target, a composition of more than
+    ``source.max_elements`` elements, a non-positive target under
+    ``transform="log10"``, a target outside ``source.bounds``.
+    """
+    keep = np.isfinite(y) & keep
     if source.max_elements is not None:
         keep &= n_elements(X) <= source.max_elements
     if source.transform == "log10":
@@ -186,7 +198,7 @@ def clean(source: SourceTask, featurizer, X, y, memo=None):
         keep &= y >= lo
     if hi is not None:
         keep &= y <= hi
-    return F, keep, y
+    return keep, y
 
 
 def featurize(featurizer, X, memo=None) -> np.ndarray:
