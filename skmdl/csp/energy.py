@@ -231,6 +231,17 @@ class PretrainedSurrogate:
     Attributes
     ----------
     model_ : TransferRegressor
+
+    Examples
+    --------
+    >>> from pymatgen.core import Lattice, Structure
+    >>> S = [Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), ["Na", "Cl"],
+    ...                                [[0, 0, 0], [0.5, 0.5, 0.5]])
+    ...      for a in np.linspace(5.0, 6.2, 12)]
+    >>> E = [(s.lattice.a - 5.6) ** 2 - 3.0 for s in S]   # any energies of one system
+    >>> sur = PretrainedSurrogate().fit(S[::2], E[::2])
+    >>> sur.predict(S[1::2]).shape, sur.model_.sources_[0].startswith("mp2018_e_form")
+    ((6,), True)
     """
 
     def __init__(self, library=None, quantity="formation energy", random_state=0):
