@@ -17,7 +17,8 @@ over repeats) and the ratio transfer / direct.
 ``transfer`` (the default: greedy combination of members no worse than direct),
 ``best`` (``combine="best"``: one member), ``margin_auto`` (``margin="auto"``: the
 one-standard-error rule corrected for the number of members compared with direct),
-``mean`` (the recipe before: no direct member, no stack, equal weights over the
+``trees_stack`` (``stack="trees"``: the default without the ``outputs`` ridge
+member, i.e. the default before it), ``mean`` (the recipe before: no direct member, no stack, equal weights over the
 screened sources), ``outputs`` (ExtraTrees on [descriptors, the predictions of every
 allowed source]), ``single`` (the default on the single-task sources only) and ``trunk`` (the default on the
 multi-task trunk only, where the exclusions allow it: a trunk that saw the target's
@@ -71,6 +72,7 @@ def models(task, seed=0, n_jobs=None):
         "direct": make_pipeline(descriptors(), head(seed)),
         "transfer": TransferRegressor(random_state=seed, **excl),
         "best": TransferRegressor(combine="best", random_state=seed, **excl),
+        "trees_stack": TransferRegressor(stack="trees", random_state=seed, **excl),
         "margin_auto": TransferRegressor(margin="auto", random_state=seed, **excl),
         "mean": TransferRegressor(direct=False, stack=False, combine="mean",
                                   calibration_cv=None, random_state=seed, **excl),

@@ -29,7 +29,7 @@ from ..utils._base import MaterialsInputMixin
 from ..utils.threads import one_thread
 from .combine import combine_weights, eligibility_margin
 from .featurizer import SourceModels, as_layers, resolve_library
-from .heads import auto_descriptors, default_head, named_head
+from .heads import auto_descriptors, default_head, linear_head, named_head
 from .members import fit_member, member_note, member_predict, member_spec, out_of_fold
 
 __all__ = ["TransferBase", "auto_descriptors", "default_head", "named_head"]
@@ -64,7 +64,7 @@ random_state
         "calibration_cv": [None, Interval(Integral, 2, None, closed="left"),
                            HasMethods(["split"])],
         "direct": ["boolean"],
-        "stack": ["boolean"],
+        "stack": ["boolean", StrOptions({"trees", "linear"})],
         "combine": [StrOptions({"greedy", "best", "mean"})],
         "margin": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "n_jobs": [Integral, None],
@@ -207,6 +207,8 @@ random_state
         kind, source = member["kind"], member["source"]
         if kind == "fractions":
             return F[None][:, self._fraction_columns()], None
+        if kind == "outputs":
+            return self._outputs(F, member["uses"], cache), None
         if kind == "finetune":
             return F[self.source_models_.spec_of[source]], None
         if kind == "transfer":
@@ -316,13 +318,19 @@ random_state
         for i in shortlist:
             members.append(member_spec(f"{'finetune' if finetune else 'transfer'}:{i}",
                                    "finetune" if finetune else "transfer", i))
-        if self.stack and len(self.sources_) > 1:
+        if self.stack in (True, "trees") and len(self.sources_) > 1:
             members.append(member_spec("stack", "stack", uses=self.sources_))
+        members += self._outputs_members()
         members += self._fidelity_members(F, y, fidelity)
         return members
 
     def _fidelity_members(self, F, y, fidelity):
         """Hook: multi-fidelity members (regression only)."""
+        return []
+
+    def _outputs_members(self):
+        """Hook: the ``outputs`` member, a regularised linear head on the outputs of every
+        candidate source (regression only)."""
         return []
 
     def _default_head(self, seed):
@@ -344,6 +352,8 @@ random_state
             return self.head
         if member["kind"] == "fractions":  # few informative columns: split on any of them
             return self._default_head(seed).set_params(max_features=1.0)
+        if member["kind"] == "outputs":
+            return linear_head()
         return self._default_head(seed)
 
     def _calibration_splits(self, X, y, seed):
@@ -454,7 +464,7 @@ random_state
                                 None if designs[k][1] is None else designs[k][1][rows])
             for k in keep)
         needed = set(self._gate_sources())
-        used = [i for i in self.sources_ if i in needed or any(
+        used = [i for i in self.source_models_.ids if i in needed or any(
             i == m["source"] or i in m["uses"] for m in self.kept_members_)]
         self.source_models_ = self.source_models_.subset(used, specs=[self.descriptor_spec_])
 

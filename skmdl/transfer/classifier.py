@@ -36,7 +36,9 @@ class TransferClassifier(ClassifierMixin, TransferBase):
 exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, margin, n_jobs, \
 random_state
         As in :class:`TransferRegressor` (``calibration_cv``: the folds whose
-        out-of-fold probabilities weigh the members and set the threshold).
+        out-of-fold probabilities weigh the members and set the threshold;
+        ``stack``: classifiers have no ``outputs`` member, so ``"linear"`` is
+        ``False``).
     head : classifier with ``predict_proba``, default=None
         ``None``: ``ExtraTreesClassifier(n_estimators=100, max_features=0.3)``.
     threshold : "auto" or float, default="auto"

@@ -12,7 +12,8 @@ steps are :class:`~skmdl.transfer.base.TransferBase`'s):
    a second direct model on the element fractions alone (``fractions``), one
    ``head`` per shortlisted source on [descriptors, frozen hidden
    features], a stack (``head`` on [descriptors, every shortlisted source's
-   prediction]) and, for sources predicting the target's own ``quantity`` at
+   prediction]), ``outputs`` (a standardized ridge on the predictions of every
+   candidate source: the LTC recipe) and, for sources predicting the target's own ``quantity`` at
    another fidelity, a residual (delta) and an affine correction;
 4. every member's own out-of-fold predictions weigh them: members worse than
    direct are excluded, the rest combined by greedy ensemble selection, so the
@@ -110,8 +111,13 @@ class TransferRegressor(RegressorMixin, TransferBase):
         With composition descriptors that include element fractions, the
         ``fractions`` member (the default head on those columns alone, every
         column a split candidate) is a second direct candidate.
-    stack : bool, default=True
-        Add the member whose features are the shortlisted sources' predictions.
+    stack : bool, "trees" or "linear", default=True
+        ``True``: add both stacking members: ``stack``, the head on
+        [descriptors, the shortlisted sources' predictions], and ``outputs``,
+        a standardized ridge (``alpha`` by leave-one-out,
+        :func:`~skmdl.transfer.heads.linear_head`) on the predictions of every
+        candidate source (a user's ``head`` replaces the ridge). ``"trees"``:
+        ``stack`` only; ``"linear"``: ``outputs`` only; ``False``: neither.
     combine : {"greedy", "best", "mean"}, default="greedy"
         ``"greedy"``: ensemble selection on the out-of-fold predictions
         (non-negative weights); ``"best"``: the single best member; ``"mean"``:
@@ -295,6 +301,13 @@ class TransferRegressor(RegressorMixin, TransferBase):
         kinds = ["delta", "affine", "linear"] if self.fidelity == "auto" else [self.fidelity]
         return [with_offset(member_spec(f"{kind}:{name}", kind, base, uses=fidelity), s, y)
                 for base, name, s in bases for kind in kinds]
+
+    def _outputs_members(self):
+        """``outputs``: a standardized ridge on the outputs of every candidate source."""
+        ids = list(self.source_models_.ids)
+        if self.stack not in (True, "linear") or len(ids) < 2:
+            return []
+        return [member_spec("outputs", "outputs", uses=ids)]
 
     # ------------------------------------------------------------ gate, calibration
     def _after_weigh(self, F, y, members, weights, cache, seed, cv):

@@ -7,7 +7,9 @@ A member is one way of predicting the target from a design matrix:
 * ``transfer:<id>``: the head on [descriptors, frozen hidden features of one
   screened source];
 * ``stack``: the head on [descriptors, the outputs of every shortlisted
-  source] (source predictions as features, the LTC recipe);
+  source] (source predictions as features);
+* ``outputs``: a standardized ridge on the outputs of every candidate source
+  (the LTC recipe: a linear model of many predicted properties);
 * ``delta:<id>`` / ``affine:<id>``: multi-fidelity correction of a source
   predicting the target's own quantity (at another fidelity): the head models
   ``y - s(x)`` or ``y - (a s(x) + b)`` on [descriptors, s(x)], and the member
@@ -194,7 +196,7 @@ def member_spec(name, kind, source=None, uses=(), offset=()):
     Parameters
     ----------
     name : str
-        ``"direct"``, ``"fractions"``, ``"transfer:<id>"``, ``"finetune:<id>"``, ``"stack"``,
+        ``"direct"``, ``"fractions"``, ``"transfer:<id>"``, ``"finetune:<id>"``, ``"stack"``, ``"outputs"``,
         ``"delta:<id>"``, ``"affine:<id>"`` or ``"linear:<id>"``.
     kind : str
         The part of ``name`` before the colon (``"stack"`` for the gate's design).

@@ -87,11 +87,13 @@ def test_model_folder_is_a_library_of_the_source_networks(tiny_library, data, tm
                               calibration_cv=None).fit(X, y)
     save_model(model, tmp_path / "m")
     lib = ModelLibrary(tmp_path / "m")
-    assert lib.ids == sorted(model.sources_)
+    # the networks the kept members use: the shortlist and, for ``outputs``, every candidate
+    assert lib.ids == sorted(model.source_models_.ids)
+    assert set(model.sources_) <= set(lib.ids)
     assert lib.verify()["ok"].all()
     loaded = load_model(tmp_path / "m")
     assert loaded.library == str(tiny_library)  # the parameter it was fitted with
-    assert loaded.source_models_.ids == model.sources_
+    assert loaded.source_models_.ids == model.source_models_.ids
 
 
 def test_load_refuses_changed_files(tiny_library, data, tmp_path):
