@@ -329,9 +329,11 @@ random_state
         return []
 
     def _outputs_members(self):
-        """Hook: the ``outputs`` member, a regularised linear head on the outputs of every
-        candidate source (regression only)."""
-        return []
+        """``outputs``: a standardized linear head on the outputs of every candidate source."""
+        ids = list(self.source_models_.ids)
+        if self.stack not in (True, "linear") or len(ids) < 2:
+            return []
+        return [member_spec("outputs", "outputs", uses=ids)]
 
     def _default_head(self, seed):
         return default_head(self._task, seed)
@@ -353,7 +355,7 @@ random_state
         if member["kind"] == "fractions":  # few informative columns: split on any of them
             return self._default_head(seed).set_params(max_features=1.0)
         if member["kind"] == "outputs":
-            return linear_head()
+            return linear_head(self._task)
         return self._default_head(seed)
 
     def _calibration_splits(self, X, y, seed):

@@ -21,8 +21,9 @@ class TransferClassifier(ClassifierMixin, TransferBase):
     The recipe of :class:`TransferRegressor` for class labels: candidate
     sources are screened by the inner-CV log-loss of a logistic regression on
     their hidden features; the direct models (all descriptors; element
-    fractions alone), one ``head`` per shortlisted source and the stack of
-    source predictions are weighed by their own
+    fractions alone), one ``head`` per shortlisted source, the stack of
+    source predictions and ``outputs`` (a logistic regression on every
+    candidate source's prediction) are weighed by their own
     out-of-fold log-loss (members worse than direct excluded, the rest
     combined by greedy ensemble selection); ``predict_proba`` is the weighted
     mean of the kept members' probabilities. For two classes ``predict`` uses
@@ -37,8 +38,8 @@ exclude_quantities, screening_cv, calibration_cv, direct, stack, combine, margin
 random_state
         As in :class:`TransferRegressor` (``calibration_cv``: the folds whose
         out-of-fold probabilities weigh the members and set the threshold;
-        ``stack``: classifiers have no ``outputs`` member, so ``"linear"`` is
-        ``False``).
+        ``stack``: the ``outputs`` member is a standardized logistic
+        regression, ``C`` by 3-fold CV).
     head : classifier with ``predict_proba``, default=None
         ``None``: ``ExtraTreesClassifier(n_estimators=100, max_features=0.3)``.
     threshold : "auto" or float, default="auto"

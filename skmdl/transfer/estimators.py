@@ -116,7 +116,8 @@ class TransferRegressor(RegressorMixin, TransferBase):
         [descriptors, the shortlisted sources' predictions], and ``outputs``,
         a standardized ridge (``alpha`` by leave-one-out,
         :func:`~skmdl.transfer.heads.linear_head`) on the predictions of every
-        candidate source (a user's ``head`` replaces the ridge). ``"trees"``:
+        candidate source (a user's ``head`` replaces the ridge; classifiers use
+        a logistic regression). ``"trees"``:
         ``stack`` only; ``"linear"``: ``outputs`` only; ``False``: neither.
     combine : {"greedy", "best", "mean"}, default="greedy"
         ``"greedy"``: ensemble selection on the out-of-fold predictions
@@ -301,13 +302,6 @@ class TransferRegressor(RegressorMixin, TransferBase):
         kinds = ["delta", "affine", "linear"] if self.fidelity == "auto" else [self.fidelity]
         return [with_offset(member_spec(f"{kind}:{name}", kind, base, uses=fidelity), s, y)
                 for base, name, s in bases for kind in kinds]
-
-    def _outputs_members(self):
-        """``outputs``: a standardized ridge on the outputs of every candidate source."""
-        ids = list(self.source_models_.ids)
-        if self.stack not in (True, "linear") or len(ids) < 2:
-            return []
-        return [member_spec("outputs", "outputs", uses=ids)]
 
     # ------------------------------------------------------------ gate, calibration
     def _after_weigh(self, F, y, members, weights, cache, seed, cv):

@@ -52,19 +52,28 @@ def test_stack_parameter_picks_the_stacking_members(tiny_library, linear_in_outp
     assert set(_members(model).index) & {"stack", "outputs"} == expected
 
 
-def test_classifier_has_no_outputs_member(tiny_library, linear_in_outputs):
+def test_classifier_outputs_member_is_a_logistic_regression(tiny_library, linear_in_outputs):
     X, y = linear_in_outputs
     model = TransferClassifier(library=str(tiny_library), n_sources=2, calibration_cv=3,
                                random_state=0).fit(X, (y > np.median(y)).astype(int))
-    assert "outputs" not in set(_members(model).index)
-    assert "stack" in set(_members(model).index)
+    m = _members(model)
+    assert {"stack", "outputs"} <= set(m.index)
+    # a class boundary linear in the outputs: the logistic member beats the trees
+    assert m.loc["outputs", "oof_log_loss"] < m.loc["direct", "oof_log_loss"]
+    assert m.loc["outputs", "weight"] > 0
+    proba = model.predict_proba(X)
+    assert proba.shape == (len(X), 2) and np.allclose(proba.sum(1), 1)
 
 
-def test_outputs_member_saves_and_loads(tiny_library, linear_in_outputs, tmp_path):
+@pytest.mark.parametrize("cls", [TransferRegressor, TransferClassifier])
+def test_outputs_member_saves_and_loads(tiny_library, linear_in_outputs, tmp_path, cls):
     X, y = linear_in_outputs
-    model = TransferRegressor(library=str(tiny_library), n_sources=1, stack="linear",
-                              direct=False, calibration_cv=None, random_state=0).fit(X, y)
+    if cls is TransferClassifier:
+        y = (y > np.median(y)).astype(int)
+    model = cls(library=str(tiny_library), n_sources=1, stack="linear", direct=False,
+                calibration_cv=None, random_state=0).fit(X, y)
     assert [s["kind"] for s in model.kept_members_] == ["transfer", "outputs"]
     save_model(model, tmp_path / "m")
     loaded = load_model(tmp_path / "m")
-    np.testing.assert_allclose(loaded.predict(X), model.predict(X), rtol=1e-6)
+    method = "predict_proba" if cls is TransferClassifier else "predict"
+    np.testing.assert_allclose(getattr(loaded, method)(X), getattr(model, method)(X), rtol=1e-6)
