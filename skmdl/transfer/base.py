@@ -355,7 +355,7 @@ random_state
         if member["kind"] == "fractions":  # few informative columns: split on any of them
             return self._default_head(seed).set_params(max_features=1.0)
         if member["kind"] == "outputs":
-            return linear_head(self._task)
+            return linear_head(self._task, seed)
         return self._default_head(seed)
 
     def _calibration_splits(self, X, y, seed):
