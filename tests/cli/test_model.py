@@ -26,7 +26,8 @@ def test_fit_writes_safe_files_and_a_card(steels, fitted, fit_sources):
     assert card["training_data"]["n_rows"] == 100
     assert len(card["sources"]) == 2 and set(card["sources"]) <= set(fit_sources)
     kept = [m for m in card["members"] if m["weight"] > 0]
-    assert {m["source"] for m in kept} - {None} <= set(card["networks"]) <= set(card["sources"])
+    # the networks kept members use: shortlisted sources, or every candidate (``outputs``)
+    assert {m["source"] for m in kept} - {None} <= set(card["networks"]) <= set(fit_sources)
     assert abs(sum(m["weight"] for m in kept) - 1) < 1e-9
     assert card["screening"]["candidates"] == 4
     assert [r["id"] for r in card["screening"]["best"]][:2] == card["sources"]
@@ -67,7 +68,9 @@ def test_fit_predict_round_trip(steels, fitted, tmp_path, capsys):
     assert main(["predict", str(fitted), str(tmp_path / "new.csv"), "--column", "comp",
                  "--out", str(tmp_path / "p.parquet"), "--quiet"]) == 0
     np.testing.assert_allclose(pd.read_parquet(tmp_path / "p.parquet")["yield_strength_pred"],
-                               pred[:3], rtol=1e-10)  # whatever the batch
+                               pred[:3], rtol=1e-6)  # whatever the batch: float32 source
+    # networks round differently per batch size (~1e-7), which a linear member (outputs,
+    # affine) passes on, where trees' thresholds did not
 
 
 def test_model_folder_is_a_library(fitted, capsys):
