@@ -196,7 +196,8 @@ def member_spec(name, kind, source=None, uses=(), offset=()):
     Parameters
     ----------
     name : str
-        ``"direct"``, ``"fractions"``, ``"transfer:<id>"``, ``"finetune:<id>"``, ``"stack"``, ``"outputs"``,
+        ``"direct"``, ``"fractions"``, ``"transfer:<id>"``, ``"finetune:<id>"``, ``"stack"``,
+        ``"outputs"``,
         ``"delta:<id>"``, ``"affine:<id>"`` or ``"linear:<id>"``.
     kind : str
         The part of ``name`` before the colon (``"stack"`` for the gate's design).
