@@ -18,8 +18,8 @@ over repeats) and the ratio transfer / direct.
 ``best`` (``combine="best"``: one member), ``margin_auto`` (``margin="auto"``: the
 one-standard-error rule corrected for the number of members compared with direct),
 ``trees_stack`` (``stack="trees"``: the default without the ``outputs`` ridge
-member, i.e. the default before it), ``mean`` (the recipe before: no direct member, no stack, equal weights over the
-screened sources), ``outputs`` (ExtraTrees on [descriptors, the predictions of every
+member, i.e. the default before it), ``mean`` (the recipe before: no direct member,
+no stack, equal weights over the screened sources), ``outputs`` (ExtraTrees on [descriptors, the predictions of every
 allowed source]), ``single`` (the default on the single-task sources only) and ``trunk`` (the default on the
 multi-task trunk only, where the exclusions allow it: a trunk that saw the target's
 quantity never is).

@@ -1,7 +1,8 @@
 """Default heads and descriptors of the transfer estimators' members.
 
-:func:`default_head` (extra trees), :func:`linear_head` (standardized ridge,
-the ``outputs`` member's), :func:`named_head` (``"kernel_ridge"``,
+:func:`default_head` (extra trees), :func:`linear_head` (the ``outputs``
+member's: standardized ridge, or logistic regression for classes),
+:func:`named_head` (``"kernel_ridge"``,
 ``"gp"``: small-data heads on standardized features) and
 :func:`auto_descriptors` (``descriptors="auto"``). They stay importable from
 :mod:`skmdl.transfer.base`, where they were first.
@@ -72,7 +73,9 @@ def linear_head(task="regression", random_state=None):
 
     if task == "classification":
         return make_pipeline(StandardScaler(), _logistic_cv(random_state))
-    return make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 13)))
+    from .screening import ALPHAS
+
+    return make_pipeline(StandardScaler(), RidgeCV(alphas=ALPHAS))  # the screen's penalties
 
 
 def _logistic_cv(random_state):
@@ -119,11 +122,9 @@ def named_head(name, random_state=None):
 
     if name == "kernel_ridge":
         from sklearn.kernel_ridge import KernelRidge
-        from sklearn.model_selection import GridSearchCV
+        from sklearn.model_selection import GridSearchCV, KFold
 
         grid = {"alpha": np.logspace(-3, 1, 5), "gamma": np.logspace(-4, -1, 4)}
-        from sklearn.model_selection import KFold
-
         cv = KFold(3, shuffle=True, random_state=random_state)  # rows may be sorted
         return make_pipeline(StandardScaler(), GridSearchCV(
             KernelRidge(kernel="rbf"), grid, cv=cv, scoring="neg_mean_absolute_error"))

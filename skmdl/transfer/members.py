@@ -8,8 +8,8 @@ A member is one way of predicting the target from a design matrix:
   screened source];
 * ``stack``: the head on [descriptors, the outputs of every shortlisted
   source] (source predictions as features);
-* ``outputs``: a standardized ridge on the outputs of every candidate source
-  (the LTC recipe: a linear model of many predicted properties);
+* ``outputs``: a standardized linear model (ridge; logistic regression for
+  classes) on the outputs of every candidate source (the LTC recipe);
 * ``delta:<id>`` / ``affine:<id>``: multi-fidelity correction of a source
   predicting the target's own quantity (at another fidelity): the head models
   ``y - s(x)`` or ``y - (a s(x) + b)`` on [descriptors, s(x)], and the member
@@ -197,8 +197,7 @@ def member_spec(name, kind, source=None, uses=(), offset=()):
     ----------
     name : str
         ``"direct"``, ``"fractions"``, ``"transfer:<id>"``, ``"finetune:<id>"``, ``"stack"``,
-        ``"outputs"``,
-        ``"delta:<id>"``, ``"affine:<id>"`` or ``"linear:<id>"``.
+        ``"outputs"``, ``"delta:<id>"``, ``"affine:<id>"`` or ``"linear:<id>"``.
     kind : str
         The part of ``name`` before the colon (``"stack"`` for the gate's design).
     source : str or list of str, optional
