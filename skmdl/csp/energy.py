@@ -231,6 +231,9 @@ class PretrainedSurrogate:
     Attributes
     ----------
     model_ : TransferRegressor
+    n_skipped_ : int
+        Structures left out of the fit because two of their sites overlap
+        (:func:`describable`); :meth:`predict` gives them ``inf``.
 
     Examples
     --------
@@ -250,14 +253,21 @@ class PretrainedSurrogate:
         self.random_state = random_state
 
     def fit(self, structures, energies):
+        from ..descriptors.structure import MIN_DISTANCE
         from ..transfer import TransferRegressor
         from ..transfer.featurizer import resolve_library
 
         structures = [getattr(s, "structure", s) for s in structures]
         y = np.asarray(energies, dtype=float)
-        if len(structures) != len(y) or len(y) < 6:
-            raise ValueError(f"need ≥ 6 structures with one energy each, got {len(structures)} "
+        if len(structures) != len(y):
+            raise ValueError(f"need one energy per structure, got {len(structures)} "
                              f"structures and {len(y)} energies")
+        keep = describable(structures)
+        self.n_skipped_ = int((~keep).sum())
+        structures, y = [s for s, k in zip(structures, keep) if k], y[keep]
+        if len(y) < 6:
+            raise ValueError(f"need ≥ 6 structures without overlapping atoms (closer than "
+                             f"{MIN_DISTANCE} Å), got {len(y)} ({self.n_skipped_} skipped)")
         lib = resolve_library(self.library)
         ids = list(lib.search(kind="structure", quantity=self.quantity)["id"])
         if not ids:
@@ -272,9 +282,29 @@ class PretrainedSurrogate:
 
     def predict(self, structures) -> np.ndarray:
         structures = [getattr(s, "structure", s) for s in structures]
-        if not structures:
-            return np.empty(0)
-        return np.asarray(self.model_.predict(structures), dtype=float)
+        pred = np.full(len(structures), np.inf)
+        keep = describable(structures)
+        if keep.any():
+            pred[keep] = self.model_.predict([s for s, k in zip(structures, keep) if k])
+        return pred
+
+
+def describable(structures) -> np.ndarray:
+    """Mask of the structures the crystal-structure descriptors accept: no two sites
+    closer than :data:`~skmdl.descriptors.structure.MIN_DISTANCE` (a candidate with
+    overlapping atoms still gets its CHGNet energy, but no descriptor row).
+
+    Examples
+    --------
+    >>> from pymatgen.core import Lattice, Structure
+    >>> ok = Structure(Lattice.cubic(3.0), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    >>> bad = Structure(Lattice.cubic(3.0), ["Na", "Cl"], [[0, 0, 0], [0.05, 0, 0]])
+    >>> describable([ok, bad]).tolist()
+    [True, False]
+    """
+    from ..descriptors.structure import MIN_DISTANCE
+
+    return np.array([s.is_valid(tol=MIN_DISTANCE) for s in structures], dtype=bool)
 
 
 def screen_model(surrogate, n_fitted):

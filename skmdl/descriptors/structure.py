@@ -21,10 +21,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _structures
 from ._formula import ATOMIC_NUMBER, ELEMENTS
-from ._structures import StructureError, atomic_numbers, check_neighbor_search, check_overlap
+from ._structures import (MIN_DISTANCE, StructureError, atomic_numbers, check_neighbor_search,
+                          check_overlap)
 from .chgnet import CHGNetEmbedding
 
-__all__ = ["CHGNetEmbedding", "ORBITALS", "OrbitalFieldMatrixFeaturizer",
+__all__ = ["MIN_DISTANCE", "CHGNetEmbedding", "ORBITALS", "OrbitalFieldMatrixFeaturizer",
            "RadialDistributionFeaturizer", "atomic_numbers", "valence_orbitals"]
 
 # ---------------------------------------------------------------------------

@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
+from pymatgen.core import Lattice, Structure
 
 from csp_crystals import cesium_chloride, rocksalt
-from skmdl.csp.energy import (CHGNetEnergy, PretrainedSurrogate, SurrogateEnergy, rdf_fingerprint,
-                              screen_model)
+from skmdl.csp.energy import (CHGNetEnergy, PretrainedSurrogate, SurrogateEnergy, describable,
+                              rdf_fingerprint, screen_model)
 
 
 def test_chgnet_batches_agree_with_single_points_and_prefer_rock_salt():
@@ -82,3 +83,19 @@ def test_screen_model_names_the_shotgun_screens():
     assert isinstance(screen_model("pretrained", 6), PretrainedSurrogate)
     assert screen_model("pretrained", 5) is None and screen_model(True, 2) is None
     assert screen_model(False, 48) is None and screen_model("none", 48) is None
+
+
+def test_pretrained_surrogate_skips_overlapping_atoms():
+    """A candidate with two sites 0.2 Å apart still has a CHGNet energy, but the
+    structure descriptors refuse it: the screen fits without it and ranks it last."""
+    S = [Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), ["Na", "Cl"],
+                                   [[0, 0, 0], [0.5, 0.5, 0.5]]) for a in np.linspace(5.0, 6.2, 8)]
+    bad = Structure(Lattice.cubic(5.6), ["Na", "Cl"], [[0, 0, 0], [0.03, 0, 0]])
+    assert describable(S + [bad]).tolist() == [True] * 8 + [False]
+    E = [(s.lattice.a - 5.6) ** 2 - 3.0 for s in S]
+    sur = PretrainedSurrogate().fit(S + [bad], E + [10.0])
+    assert sur.n_skipped_ == 1
+    pred = sur.predict([bad, S[3]])
+    assert pred[0] == np.inf and np.isfinite(pred[1])
+    with pytest.raises(ValueError, match="overlapping atoms"):
+        PretrainedSurrogate().fit(S[:5] + [bad], E[:5] + [10.0])
