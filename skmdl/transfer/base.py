@@ -262,10 +262,11 @@ random_state
         with one_thread():
             F = self._load(X, y)
             step("load and featurize")
-            self.screening_ = self._screen(F, y, seed)
+            outputs = {}  # each source's prediction, from the screen's forward pass
+            self.screening_ = self._screen(F, y, seed, outputs)
             step("screen")
             cv = self._calibration_splits(X, y, seed)
-            members, weights, designs, heads = self._weigh_row_options(F, y, seed, cv)
+            members, weights, designs, heads = self._weigh_row_options(F, y, seed, cv, outputs)
             step("members out of fold")
             self._refit(y, members, weights, designs, heads)
             step("refit")
@@ -284,8 +285,12 @@ random_state
             self.descriptors_ = auto_descriptors(lib.card(ids[0])["descriptor"])
         return self._raw_features(X)
 
-    def _screen(self, F, y, seed):
-        """Candidates ranked by the cheap inner-CV loss (NaN when all are kept anyway)."""
+    def _screen(self, F, y, seed, outputs=None):
+        """Candidates ranked by the cheap inner-CV loss (NaN when all are kept anyway).
+
+        When the ``outputs`` member will need every source's prediction, the
+        screen's forward pass computes it too and stores it in ``outputs`` (by id).
+        """
         import pandas as pd
         from sklearn.utils.parallel import Parallel, delayed
 
@@ -295,13 +300,24 @@ random_state
             cv = self.screening_cv
             if isinstance(cv, Integral):
                 cv = self._cv(cv, y, seed)
+            keep = outputs if outputs is not None and self._outputs_members() else None
             losses = Parallel(n_jobs=self.n_jobs)(
-                delayed(self._screen_loss)(self.source_models_.hidden(i, F, self.layers_), y, cv)
+                delayed(self._screen_loss)(self._screen_features(i, F, keep), y, cv)
                 for i in ids)
         table = pd.DataFrame({"id": ids, self._screen_column: losses})
         table = table.sort_values(self._screen_column, kind="stable").reset_index(drop=True)
         self.descriptor_spec_ = self.source_models_.spec_of[table["id"][0]]
         return table
+
+    def _screen_features(self, model_id, F, outputs=None):
+        """The hidden layers the screen scores; with ``outputs`` (a dict), the source's
+        prediction from the same forward pass is stored there."""
+        if outputs is None:
+            return self.source_models_.hidden(model_id, F, self.layers_)
+        width = dict(self.source_models_.widths(model_id, ["output"]))["output"]
+        H = self.source_models_.hidden(model_id, F, self.layers_ + ["output"])
+        outputs[model_id] = H[:, -width:]
+        return H[:, :-width]
 
     def _candidate_members(self, F, y):
         """Member specs (plain dicts): direct, transfer per source, stack, fidelity."""
@@ -413,14 +429,14 @@ random_state
     def _after_weigh(self, F, y, members, weights, cache, seed, cv):
         """Hook: interval calibration, thresholds, gates."""
 
-    def _weigh_row_options(self, F, y, seed, cv):
+    def _weigh_row_options(self, F, y, seed, cv, outputs=None):
         """Build and weigh the members for each row option; keep the lowest ``oof_loss_``.
 
         An option (a mask of the rows the members learn, :meth:`_row_options`)
         that :meth:`_rows_accepted` accepts ends the search unless
         :meth:`_compare_row_options` asks for every option to be weighed.
         """
-        tried, cache = [], {}  # what does not depend on the rows is computed once
+        tried, cache = [], dict(outputs or {})  # what does not depend on the rows: once
         for rows in self._row_options(y, cv):
             self.fit_rows_ = rows
             members = self._candidate_members(F, y)
