@@ -47,10 +47,12 @@ def add_arguments(lib) -> None:
     q = sub("build", "train source models into a library folder (needs SKMDL_DATA; resumable)",
             library=False)
     q.add_argument("--out", required=True, help="library folder to create or complete")
-    q.add_argument("--preset", default="default", choices=["default", "extended", "strong"],
+    q.add_argument("--preset", default="default",
+                   choices=["default", "extended", "full_v2", "strong"],
                    help="recipe: default = the embedded library's sources (5 models each); "
-                        "extended = 50 models per composition property; strong = full-data "
-                        "networks of the OQMD tasks")
+                        "extended = 50 models per composition property; full_v2 = the "
+                        "full-data networks' second recipe (L1, a step budget); strong = "
+                        "full-data networks of the OQMD tasks")
     q.add_argument("--tasks", nargs="*",
                    help="source id prefixes to build (default: all of the preset's)")
     q.add_argument("--n-models", type=int, default=None,

@@ -24,8 +24,9 @@ from torch.func import stack_module_state, vmap
 
 from ..utils.threads import one_thread
 from .artifact import MLP
-from .training import (EarlyStopping, held_out_predictions, lr_factor, new_mlp,
-                       regression_metrics, scaled_tensors, scaling)
+from .training import (EarlyStopping, epoch_budget, held_out_predictions, loss_function,
+                       lr_factor, new_mlp, regression_metrics, scaled_tensors, scaling,
+                       validation_loss)
 
 
 def signature(arch: dict) -> tuple:
@@ -68,6 +69,7 @@ def train_mlp_group(F_tr, y_tr, F_va, y_va, F_te, y_te, archs, config, device="c
     sig = {signature(a) for a in archs}
     if len(sig) != 1:
         raise ValueError(f"networks of one group must share an architecture, got {sig}")
+    config = epoch_budget(config, len(F_tr), archs[0]["batch_size"])
     with one_thread():
         t0 = time.perf_counter()
         standardization = scaling(F_tr, y_tr)
@@ -76,8 +78,11 @@ def train_mlp_group(F_tr, y_tr, F_va, y_va, F_te, y_te, archs, config, device="c
         val = scaled_tensors(base, standardization, F_va, y_va, device)
         best_params, stop = _fit_group(base, params, train, val, archs, config, device)
         seconds = (time.perf_counter() - t0) / len(archs)
-        return _group_results(best_params, buffers, stop, F_tr.shape[1], archs, F_te, y_te,
-                              seconds)
+        results = _group_results(best_params, buffers, stop, F_tr.shape[1], archs, F_te, y_te,
+                                 seconds)
+    budget = {"val_metric": "mae" if config.loss == "l1" else "mse",
+              "max_epochs": config.max_epochs, "patience": config.patience}
+    return [(state, {**info, **budget}) for state, info in results]
 
 
 def _stacked_networks(n_in, archs, standardization, device):
@@ -145,7 +150,7 @@ def _fit_group(base, params, train, val, archs, config, device):
     train_fwd, eval_fwd = _vmapped_forward(base, archs[0]["dropout"])
     opt = _StackedAdamW(params, archs, device)
     gens = [torch.Generator().manual_seed(a["torch_seed"]) for a in archs]
-    huber = config.loss == "huber"
+    loss_fn = loss_function(config.loss)
     stop = EarlyStopping(config.patience)
     best_params = {k: v.detach().clone() for k, v in params.items()}
     lr = opt.lr * torch.ones(K, dtype=torch.bool, device=device)
@@ -156,14 +161,10 @@ def _fit_group(base, params, train, val, archs, config, device):
             idx = perms[:, i:i + bs]                     # (K, B)
             out = train_fwd(params, Z_tr[idx])           # (K, B, 1)
             target = t_tr[idx]
-            if huber:
-                loss = torch.nn.functional.huber_loss(out, target, reduction="none")
-            else:
-                loss = (out - target) ** 2
-            loss.mean(dim=(1, 2)).sum().backward()       # independent per network
+            loss_fn(out, target).mean(dim=(1, 2)).sum().backward()  # independent per network
             opt.step(lr_epoch)
         with torch.no_grad():
-            val_loss = ((eval_fwd(params, Z_va) - t_va) ** 2).mean(dim=(1, 2))
+            val_loss = validation_loss(config.loss, eval_fwd(params, Z_va), t_va)
         improved = torch.as_tensor(stop.update(epoch, val_loss), device=device)
         for k, p in params.items():
             best_params[k][improved] = p.detach()[improved]

@@ -75,6 +75,7 @@ class TrainingConfig:
     test_fraction: float = 0.1
     loss: str = "huber"
     schedule: str = "constant"
+    min_steps: int | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -425,8 +426,9 @@ def _card(model_id, source, spec, arch, info, provenance, seed, k, config, exclu
             "weight_decay": arch["weight_decay"],
             "batch_size": arch["batch_size"],
             "loss": config.loss,
-            "max_epochs": config.max_epochs,
-            "patience": config.patience,
+            "max_epochs": info.get("max_epochs", config.max_epochs),
+            "patience": info.get("patience", config.patience),
+            "min_steps": config.min_steps,
             "lr_schedule": config.schedule,
             "epochs": info["epochs"],
             "best_epoch": info["best_epoch"],

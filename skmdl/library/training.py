@@ -228,6 +228,56 @@ def lr_factor(config, epoch: int) -> float:
     return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(epoch / config.max_epochs, 1.0)))
 
 
+def epoch_budget(config, n_train: int, batch_size: int):
+    """``config`` with ``max_epochs`` (and ``patience`` in proportion) raised so that
+    training can take ``config.min_steps`` minibatch steps.
+
+    A fixed number of epochs is few steps on a small training set (3,400 rows in
+    batches of 1,024: 4 steps an epoch); ``min_steps`` makes the budget a number
+    of optimizer steps instead, at most 2,000 epochs.
+
+    Examples
+    --------
+    >>> from skmdl.library.builder import TrainingConfig
+    >>> cfg = TrainingConfig(max_epochs=60, patience=10, min_steps=3000)
+    >>> small = epoch_budget(cfg, n_train=3400, batch_size=128)   # 27 steps an epoch
+    >>> small.max_epochs, small.patience
+    (112, 19)
+    >>> epoch_budget(cfg, n_train=240000, batch_size=256).max_epochs   # 60 epochs suffice
+    60
+    """
+    from dataclasses import replace
+
+    if not getattr(config, "min_steps", None):
+        return config
+    per_epoch = max(1, math.ceil(n_train / batch_size))
+    epochs = min(2000, max(config.max_epochs, math.ceil(config.min_steps / per_epoch)))
+    if epochs == config.max_epochs:
+        return config
+    return replace(config, max_epochs=epochs,
+                   patience=math.ceil(config.patience * epochs / config.max_epochs))
+
+
+def loss_function(name: str):
+    """The training loss named by ``TrainingConfig.loss`` (elementwise, no reduction):
+    ``"huber"`` (delta 1 on the standardized target), ``"mse"`` or ``"l1"``."""
+    import torch
+
+    losses = {"huber": lambda out, t: torch.nn.functional.huber_loss(out, t, reduction="none"),
+              "mse": lambda out, t: (out - t) ** 2,
+              "l1": lambda out, t: (out - t).abs()}
+    if name not in losses:
+        raise ValueError(f"loss must be one of {sorted(losses)}, got {name!r}")
+    return losses[name]
+
+
+def validation_loss(name: str, out, target):
+    """Early-stopping loss per network (last two axes averaged): the validation MAE when
+    training on ``"l1"`` (the held-out metric), else the MSE."""
+    err = out - target
+    return (err.abs() if name == "l1" else err**2).mean(dim=(-2, -1))
+
+
 def train_mlp(F_tr, y_tr, F_va, y_va, F_te, y_te, arch: dict, config, device: str = "cpu"):
     """Train one MLP; returns ``(state_dict as numpy arrays, info dict)``.
 
@@ -244,6 +294,7 @@ def train_mlp(F_tr, y_tr, F_va, y_va, F_te, y_te, arch: dict, config, device: st
     One torch thread and a private generator make the result depend only on
     the inputs and ``arch["torch_seed"]``.
     """
+    config = epoch_budget(config, len(F_tr), arch["batch_size"])
     with one_thread():
         t0 = time.perf_counter()
         standardization = scaling(F_tr, y_tr)
@@ -258,6 +309,9 @@ def train_mlp(F_tr, y_tr, F_va, y_va, F_te, y_te, arch: dict, config, device: st
             "epochs": int(stop.epochs[0]),
             "best_epoch": int(stop.best_epoch[0]) + 1,
             "val_mse_scaled": float(stop.best[0]),
+            "val_metric": "mae" if config.loss == "l1" else "mse",
+            "max_epochs": config.max_epochs,
+            "patience": config.patience,
             "train_seconds": time.perf_counter() - t0,
             "n_params": int(sum(p.numel() for p in model.parameters())),
         }
@@ -270,7 +324,7 @@ def _fit_early_stopped(model, train, val, arch, config, device) -> EarlyStopping
 
     (Z_tr, t_tr), (Z_va, t_va) = train, val
     gen = torch.Generator().manual_seed(arch["torch_seed"])
-    loss_fn = torch.nn.HuberLoss() if config.loss == "huber" else torch.nn.MSELoss()
+    loss_fn = loss_function(config.loss)
     opt = torch.optim.AdamW(model.parameters(), lr=arch["lr"], weight_decay=arch["weight_decay"])
     n, bs = len(Z_tr), arch["batch_size"]
     stop, best_state = EarlyStopping(config.patience), None
@@ -282,11 +336,11 @@ def _fit_early_stopped(model, train, val, arch, config, device) -> EarlyStopping
         for i in range(0, n, bs):
             idx = perm[i:i + bs]
             opt.zero_grad()
-            loss_fn(model.forward_scaled(Z_tr[idx]), t_tr[idx]).backward()
+            loss_fn(model.forward_scaled(Z_tr[idx]), t_tr[idx]).mean().backward()
             opt.step()
         model.eval()
         with torch.no_grad():
-            loss = float(torch.nn.functional.mse_loss(model.forward_scaled(Z_va), t_va))
+            loss = float(validation_loss(config.loss, model.forward_scaled(Z_va), t_va))
         if stop.update(epoch, np.array([loss]))[0]:
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         if stop.done:

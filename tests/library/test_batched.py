@@ -32,6 +32,24 @@ def test_group_training_equals_one_by_one_without_dropout():
         assert info["metrics"]["mae"] == pytest.approx(ref_info["metrics"]["mae"], rel=1e-3)
 
 
+def test_l1_loss_and_a_step_budget_agree_one_by_one_and_grouped():
+    """The second full-data recipe: L1 loss (early stopping on the validation MAE) and a
+    budget of optimizer steps that raises the epochs of a small set; both trainers agree."""
+    cfg = TrainingConfig(max_epochs=4, patience=2, dropout=(0.0,), loss="l1", min_steps=100)
+    arch = dict(draw_architecture(model_seed(0, "t", 0), cfg), batch_size=100, torch_seed=3)
+    data = toy_data()
+    state, info = train_mlp(*data, arch, cfg)
+    assert info["max_epochs"] == 25 and info["val_metric"] == "mae"   # 4 steps an epoch
+    assert info["patience"] == 13 and info["epochs"] > 4
+    (g_state, g_info), = train_mlp_group(*data, [arch], cfg)
+    assert (g_info["max_epochs"], g_info["epochs"]) == (25, info["epochs"])
+    assert g_info["metrics"]["mae"] == pytest.approx(info["metrics"]["mae"], rel=1e-3)
+    huber, _ = train_mlp(*data, arch, TrainingConfig(max_epochs=4, patience=2, dropout=(0.0,)))
+    assert not np.allclose(huber["out.weight"], state["out.weight"])
+    with pytest.raises(ValueError, match="loss must be one of"):
+        train_mlp(*data, arch, TrainingConfig(max_epochs=1, loss="hinge"))
+
+
 def test_group_training_refuses_mixed_architectures():
     cfg = TrainingConfig()
     a = draw_architecture(model_seed(0, "t", 0), cfg)
