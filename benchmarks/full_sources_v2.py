@@ -1,4 +1,4 @@
-"""Full-data networks, second recipe: validation-chosen against the first, and both against a forest.
+"""Full-data networks, second recipe: chosen against the first on validation rows, both vs a forest.
 
     SKMDL_DATA=../shared/data skmdl library build --preset full_v2 --tasks <prefix>_full ... \\
         --out ../libs/full_v2
