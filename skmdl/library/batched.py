@@ -24,9 +24,9 @@ from torch.func import stack_module_state, vmap
 
 from ..utils.threads import one_thread
 from .artifact import MLP
-from .training import (EarlyStopping, epoch_budget, held_out_predictions, loss_function,
-                       lr_factor, new_mlp, regression_metrics, scaled_tensors, scaling,
-                       validation_loss)
+from .training import (EarlyStopping, budget_record, epoch_budget, held_out_predictions,
+                       loss_function, lr_factor, new_mlp, regression_metrics, scaled_tensors,
+                       scaling, validation_loss)
 
 
 def signature(arch: dict) -> tuple:
@@ -80,9 +80,7 @@ def train_mlp_group(F_tr, y_tr, F_va, y_va, F_te, y_te, archs, config, device="c
         seconds = (time.perf_counter() - t0) / len(archs)
         results = _group_results(best_params, buffers, stop, F_tr.shape[1], archs, F_te, y_te,
                                  seconds)
-    budget = {"val_metric": "mae" if config.loss == "l1" else "mse",
-              "max_epochs": config.max_epochs, "patience": config.patience}
-    return [(state, {**info, **budget}) for state, info in results]
+    return [(state, {**info, **budget_record(config)}) for state, info in results]
 
 
 def _stacked_networks(n_in, archs, standardization, device):

@@ -248,7 +248,7 @@ def epoch_budget(config, n_train: int, batch_size: int):
     """
     from dataclasses import replace
 
-    if not getattr(config, "min_steps", None):
+    if not config.min_steps:
         return config
     per_epoch = max(1, math.ceil(n_train / batch_size))
     epochs = min(2000, max(config.max_epochs, math.ceil(config.min_steps / per_epoch)))
@@ -271,11 +271,22 @@ def loss_function(name: str):
     return losses[name]
 
 
+def validation_metric(loss: str) -> str:
+    """Early-stopping metric of a training loss: ``"mae"`` for ``"l1"`` (the held-out
+    metric), else ``"mse"``."""
+    return "mae" if loss == "l1" else "mse"
+
+
 def validation_loss(name: str, out, target):
-    """Early-stopping loss per network (last two axes averaged): the validation MAE when
-    training on ``"l1"`` (the held-out metric), else the MSE."""
+    """Early-stopping loss per network (last two axes averaged): :func:`validation_metric`."""
     err = out - target
-    return (err.abs() if name == "l1" else err**2).mean(dim=(-2, -1))
+    return (err.abs() if validation_metric(name) == "mae" else err**2).mean(dim=(-2, -1))
+
+
+def budget_record(config) -> dict:
+    """What a card records of a network's training budget (after :func:`epoch_budget`)."""
+    return {"val_metric": validation_metric(config.loss), "max_epochs": config.max_epochs,
+            "patience": config.patience}
 
 
 def train_mlp(F_tr, y_tr, F_va, y_va, F_te, y_te, arch: dict, config, device: str = "cpu"):
@@ -309,9 +320,7 @@ def train_mlp(F_tr, y_tr, F_va, y_va, F_te, y_te, arch: dict, config, device: st
             "epochs": int(stop.epochs[0]),
             "best_epoch": int(stop.best_epoch[0]) + 1,
             "val_mse_scaled": float(stop.best[0]),
-            "val_metric": "mae" if config.loss == "l1" else "mse",
-            "max_epochs": config.max_epochs,
-            "patience": config.patience,
+            **budget_record(config),
             "train_seconds": time.perf_counter() - t0,
             "n_params": int(sum(p.numel() for p in model.parameters())),
         }
