@@ -77,7 +77,8 @@ def score_split(structures, energies, train, test, name) -> dict:
     from skmdl.csp.energy import screen_model
 
     t0 = time.perf_counter()
-    model = screen_model(name, len(train)).fit([structures[i] for i in train], energies[train])
+    rows = [structures[i] for i in train]
+    model = screen_model(name, rows).fit(rows, energies[train])
     pred = model.predict([structures[i] for i in test])
     seconds = time.perf_counter() - t0
     truth = energies[test]

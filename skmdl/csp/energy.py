@@ -307,13 +307,14 @@ def describable(structures) -> np.ndarray:
     return np.array([s.is_valid(tol=MIN_DISTANCE) for s in structures], dtype=bool)
 
 
-def screen_model(surrogate, n_fitted):
+def screen_model(surrogate, structures):
     """The unfitted per-system screen named by ``ShotgunCSP(surrogate=...)``, or None
-    for a random draw: ``"none"`` / False, or too few energies to fit on (3 for
-    kernel ridge, 6 for the pretrained screen's inner CV)."""
+    for a random draw: ``"none"`` / False, or too few of the ``structures`` with
+    energies to fit on (3 for kernel ridge; 6 for the pretrained screen's inner CV,
+    counting only those its descriptors accept, :func:`describable`)."""
     kind = {True: "kernel_ridge", False: "none"}.get(surrogate, surrogate)
-    if kind == "pretrained" and n_fitted >= 6:
+    if kind == "pretrained" and describable(structures).sum() >= 6:
         return PretrainedSurrogate(random_state=0)
-    if kind == "kernel_ridge" and n_fitted >= 3:
+    if kind == "kernel_ridge" and len(structures) >= 3:
         return SurrogateEnergy()
     return None

@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..datasets.structures import is_pool_table
 from ..utils.timing import StepClock
-from .energy import CHGNetEnergy, describable, screen_model
+from .energy import CHGNetEnergy, screen_model
 from .generators import RandomGenerator, TemplateGenerator
 from .inputs import (NoCandidatesError, as_items, no_candidates_error, parse_composition,
                      provenance)
@@ -378,10 +378,7 @@ class ShotgunCSP(BaseEstimator):
         if not pool or self.n_screen == 0:
             return []
         fitted = [i for i in first if np.isfinite(cands[i].energy_per_atom)]
-        if self.surrogate == "pretrained":   # its descriptors refuse overlapping atoms
-            fitted = [i for i, ok in zip(fitted, describable([cands[i].structure for i in fitted]))
-                      if ok]
-        sur = screen_model(self.surrogate, len(fitted))
+        sur = screen_model(self.surrogate, [cands[i].structure for i in fitted])
         if sur is not None:
             sur.fit([cands[i].structure for i in fitted],
                     [cands[i].energy_per_atom for i in fitted])

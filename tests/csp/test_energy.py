@@ -78,11 +78,14 @@ def test_pretrained_surrogate_carries_the_library_source_over_to_one_system():
 
 
 def test_screen_model_names_the_shotgun_screens():
-    assert isinstance(screen_model(True, 48), SurrogateEnergy)
-    assert isinstance(screen_model("kernel_ridge", 3), SurrogateEnergy)
-    assert isinstance(screen_model("pretrained", 6), PretrainedSurrogate)
-    assert screen_model("pretrained", 5) is None and screen_model(True, 2) is None
-    assert screen_model(False, 48) is None and screen_model("none", 48) is None
+    rows = lambda n: [rocksalt("Na", "Cl", 5.64)] * n  # noqa: E731 - n fitted candidates
+    assert isinstance(screen_model(True, rows(48)), SurrogateEnergy)
+    assert isinstance(screen_model("kernel_ridge", rows(3)), SurrogateEnergy)
+    assert isinstance(screen_model("pretrained", rows(6)), PretrainedSurrogate)
+    assert screen_model("pretrained", rows(5)) is None and screen_model(True, rows(2)) is None
+    assert screen_model(False, rows(48)) is None and screen_model("none", rows(48)) is None
+    overlapping = Structure(Lattice.cubic(5.6), ["Na", "Cl"], [[0, 0, 0], [0.03, 0, 0]])
+    assert screen_model("pretrained", rows(5) + [overlapping]) is None  # 5 it can describe
 
 
 def test_pretrained_surrogate_skips_overlapping_atoms():
