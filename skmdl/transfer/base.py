@@ -301,7 +301,7 @@ random_state
             if isinstance(cv, Integral):
                 cv = self._cv(cv, y, seed)
             keep = outputs if outputs is not None and self._outputs_members() else None
-            losses = Parallel(n_jobs=self.n_jobs)(
+            losses = Parallel(n_jobs=self.n_jobs, prefer="threads")(  # numpy, torch: no GIL
                 delayed(self._screen_loss)(self._screen_features(i, F, keep), y, cv)
                 for i in ids)
         table = pd.DataFrame({"id": ids, self._screen_column: losses})

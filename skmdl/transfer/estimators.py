@@ -316,7 +316,7 @@ class TransferRegressor(RegressorMixin, TransferBase):
             gate = ZeroGate(random_state=seed)
             D = self._gate_design(F, cache)
             if "gate: out of fold" not in cache:  # the same for every row option
-                cache["gate: out of fold"] = gate.out_of_fold(D, y, cv)
+                cache["gate: out of fold"] = gate.out_of_fold(D, y, cv, n_jobs=self.n_jobs)
             p_zero = cache["gate: out of fold"]
             t = gate.choose_threshold(p_zero, y, mu)
             if t is not None:

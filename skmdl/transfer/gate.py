@@ -112,7 +112,7 @@ class ZeroGate(BaseEstimator):
         self.threshold = float(threshold)
         return self
 
-    def out_of_fold(self, D, y, cv):
+    def out_of_fold(self, D, y, cv, n_jobs=None):
         """Out-of-fold P(y == 0) on the splits of ``cv`` (a partition).
 
         Parameters
@@ -120,14 +120,21 @@ class ZeroGate(BaseEstimator):
         D : ndarray of shape (n_samples, n_features)
         y : ndarray of shape (n_samples,)
         cv : splitter
+        n_jobs : int, optional
+            Folds fitted in parallel (joblib); the result does not depend on it.
 
         Returns
         -------
         ndarray of shape (n_samples,)
         """
+        from sklearn.utils.parallel import Parallel, delayed
+
+        splits = list(cv.split(D, y))
+        fitted = Parallel(n_jobs=n_jobs)(
+            delayed(_fold_p_zero)(self, D, y, train, test) for train, test in splits)
         out = np.zeros(len(y))
-        for train, test in cv.split(D, y):
-            out[test] = clone(self).fit(D[train], y[train]).p_zero(D[test])
+        for (_, test), p in zip(splits, fitted):
+            out[test] = p
         return out
 
     @staticmethod
@@ -159,3 +166,7 @@ class ZeroGate(BaseEstimator):
         d = errors[k] - base
         se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else 0.0
         return float(grid[k]) if d.mean() + margin * se < -1e-12 else None
+
+
+def _fold_p_zero(gate, D, y, train, test):
+    return clone(gate).fit(D[train], y[train]).p_zero(D[test])

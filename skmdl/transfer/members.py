@@ -119,11 +119,19 @@ def member_predict(est, D, method="predict", offset=(), s=None, spread=False):
         return mean, None
     trees = getattr(est, "estimators_", None)
     if isinstance(trees, (list, np.ndarray)) and len(trees) > 1 and hasattr(trees[0], "predict"):
-        X = np.asarray(D, dtype=np.float32)
-        sd = np.std([t.predict(X) for t in np.ravel(trees)], axis=0)
+        sd = np.std(_tree_predictions(np.ravel(trees), D), axis=0)
     else:
         sd = np.zeros(len(mean))
     return mean, sd
+
+
+def _tree_predictions(trees, D):
+    """Every tree's prediction, one row per tree: the fitted ``tree_`` arrays read
+    directly (a forest's input checks once, not once per tree)."""
+    X = np.ascontiguousarray(D, dtype=np.float32)
+    if not all(hasattr(t, "tree_") for t in trees):
+        return [t.predict(X) for t in trees]
+    return [t.tree_.predict(X).reshape(len(X), -1)[:, 0] for t in trees]
 
 
 def _fold(head, D, y, train, test, method, offset, s, n_classes):

@@ -34,12 +34,12 @@ def _ridge_gcv_fit_predict(H_train, y_train, H_test, alphas=ALPHAS):
     yc = y_train - y_mean
     U, s, Vt = np.linalg.svd(Z, full_matrices=False)
     Uty = U.T @ yc
-    s2 = s**2
+    s2, U2 = s**2, U**2
     best, best_err = None, np.inf
     for alpha in alphas:
         shrink = s2 / (s2 + alpha)
         fitted = U @ (shrink * Uty)
-        hat_diag = (U**2) @ shrink + 1.0 / len(yc)  # + intercept
+        hat_diag = U2 @ shrink + 1.0 / len(yc)  # + intercept
         loo = (yc - fitted) / (1.0 - hat_diag)
         err = float(np.mean(loo**2))
         if err < best_err:

@@ -109,3 +109,28 @@ def test_zero_gate_is_dropped_when_it_does_not_help():
     pred = np.where(y == 0, 0.0, 1.0)  # a regressor that already gets them right
     p0 = ZeroGate(random_state=0).out_of_fold(D, y, KFold(5, shuffle=True, random_state=0))
     assert ZeroGate.choose_threshold(p0, y, pred) is None
+
+
+def test_zero_gate_out_of_fold_does_not_depend_on_n_jobs():
+    D = rng.normal(size=(200, 3))
+    y = np.where(D[:, 0] > 0, 0.0, 1 - D[:, 0])
+    cv = KFold(4, shuffle=True, random_state=0)
+    gate = ZeroGate(n_estimators=20, random_state=0)
+    serial, parallel = gate.out_of_fold(D, y, cv), gate.out_of_fold(D, y, cv, n_jobs=2)
+    np.testing.assert_array_equal(serial, parallel)
+    assert ((serial > 0) & (serial < 1)).any()  # probabilities, not labels
+
+
+def test_member_spread_is_the_std_of_the_forest_trees():
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    from skmdl.transfer.members import member_predict
+
+    D = rng.normal(size=(120, 4))
+    y = D[:, 0] + 0.1 * rng.normal(size=120)
+    forest = ExtraTreesRegressor(n_estimators=15, random_state=0).fit(D, y)
+    mean, sd = member_predict(forest, D[:30], spread=True)
+    trees = [t.predict(D[:30].astype(np.float32)) for t in forest.estimators_]
+    np.testing.assert_allclose(sd, np.std(trees, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(mean, forest.predict(D[:30]))
+    assert sd.max() > 0
