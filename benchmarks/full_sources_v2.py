@@ -1,8 +1,12 @@
-"""Full-data networks, second recipe: chosen against the first on validation rows, both vs a forest.
+"""Full-data networks of a new recipe: chosen against the installed ones on validation rows, vs a forest.
 
     SKMDL_DATA=../shared/data skmdl library build --preset full_v2 --tasks <prefix>_full ... \\
         --out ../libs/full_v2
     SKMDL_DATA=../shared/data python benchmarks/full_sources_v2.py --new ../libs/full_v2 [--install]
+
+The same with ``--preset full_v3`` (3 x 256 units, 75,000 steps) and
+``--out full_sources_v3.md`` compares the third recipe with the installed
+(second-recipe) networks.
 
 For every ``<task>_full-000`` network of the ``--new`` folder(s) (``full_v2``
 preset: L1 loss, early stopping on the validation MAE, a budget of 25,000
@@ -89,7 +93,7 @@ def install(model_id, new_lib, root) -> None:
 
 
 def table(rows, rf) -> str:
-    lines = ["| source | n_train | first recipe val / test MAE | second recipe val / test MAE "
+    lines = ["| source | n_train | installed val / test MAE | new recipe val / test MAE "
              "| chosen (validation) | best of property (test) | RandomForest (test) | best ÷ RF "
              "| epochs | train s |", "|" + "---|" * 10]
     for r in rows:
@@ -99,12 +103,12 @@ def table(rows, rf) -> str:
         ratio = f"{best / ref:.2f}" if ref else "–"
         lines.append(f"| {r['id']} | {r['n_train']} | {r['old_val']:.4g} / {r['old_test']:.4g} "
                      f"| {r['new_val']:.4g} / {r['new_test']:.4g} "
-                     f"| {'second' if r['adopt'] else 'first'} | {best:.4g} "
+                     f"| {'new' if r['adopt'] else 'installed'} | {best:.4g} "
                      f"| {ref if ref else '–'} | {ratio} | {r['epochs']} | {r['seconds']:.0f} |")
     met = sum(1 for r in rows if rf.get(r["task"]) and min(
         r["new_test"] if r["adopt"] else r["old_test"], r["best_shotgun"]) <= rf[r["task"]])
     lines.append("")
-    lines.append(f"{sum(r['adopt'] for r in rows)} of {len(rows)} properties take the second "
+    lines.append(f"{sum(r['adopt'] for r in rows)} of {len(rows)} properties take the new "
                  f"recipe (lower validation MAE); best network ≤ RandomForest on {met} of "
                  f"{sum(1 for r in rows if rf.get(r['task']))} with a reference.")
     return "\n".join(lines)

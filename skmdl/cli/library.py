@@ -48,10 +48,11 @@ def add_arguments(lib) -> None:
             library=False)
     q.add_argument("--out", required=True, help="library folder to create or complete")
     q.add_argument("--preset", default="default",
-                   choices=["default", "extended", "full_v2", "strong"],
+                   choices=["default", "extended", "full_v2", "full_v3", "strong"],
                    help="recipe: default = the embedded library's sources (5 models each); "
                         "extended = 50 models per composition property; full_v2 = the "
-                        "full-data networks' second recipe (L1, a step budget); strong = "
+                        "full-data networks' second recipe (L1, a step budget); full_v3 = "
+                        "their third (3 x 256, 75,000 steps); strong = "
                         "full-data networks of the OQMD tasks")
     q.add_argument("--tasks", nargs="*",
                    help="source id prefixes to build (default: all of the preset's)")

@@ -88,7 +88,7 @@ def test_recipes_record_fidelity_and_the_alloy_source_is_leak_free():
     (alloy,) = ALLOY_SOURCES
     assert alloy.max_elements == 3 and alloy.prefix != alloy.task
     assert {s.transform for s in TRANSPORT_SOURCES} == {None, "log10"}
-    assert set(PRESETS) == {"default", "extended", "full_v2", "strong"}
+    assert set(PRESETS) == {"default", "extended", "full_v2", "full_v3", "strong"}
     assert all(n >= 50 for _, _, n in PRESETS["extended"])
 
 
