@@ -1,4 +1,4 @@
-"""Full-data networks of a new recipe: chosen against the installed ones on validation rows, vs a forest.
+"""Full-data networks of a new recipe: chosen against the installed ones on validation, vs a forest.
 
     SKMDL_DATA=../shared/data skmdl library build --preset full_v2 --tasks <prefix>_full ... \\
         --out ../libs/full_v2
