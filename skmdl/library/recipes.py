@@ -258,8 +258,8 @@ def _build_trunk(out_dir, name, sources, config):
 #: enthalpies every energy-like source is excluded: a total energy, hull
 #: distance or decomposition enthalpy of the same compositions is the
 #: formation enthalpy up to elemental references. The matbench targets
-#: (steels, expt_gap, ...) are excluded from the library as tasks; DFT band gaps stay legitimate sources for the
-#: experimental band gap.
+#: (steels, expt_gap, ...) are excluded from the library as tasks; DFT
+#: band gaps stay legitimate sources for the experimental band gap.
 TARGET_QUANTITIES = {
     "aflow_ael_bulk_modulus_vrh": "bulk modulus",
     "aflow_ael_shear_modulus_vrh": "shear modulus",
