@@ -377,11 +377,11 @@ class ShotgunCSP(BaseEstimator):
         """Step 3: the surrogate fitted on the evaluated candidates picks ``n_screen`` more."""
         if not pool or self.n_screen == 0:
             return []
-        fitted = [i for i in first if np.isfinite(cands[i].energy_per_atom)]
-        sur = screen_model(self.surrogate, [cands[i].structure for i in fitted])
+        fitted = [cands[i] for i in first if np.isfinite(cands[i].energy_per_atom)]
+        structures = [c.structure for c in fitted]
+        sur = screen_model(self.surrogate, structures)
         if sur is not None:
-            sur.fit([cands[i].structure for i in fitted],
-                    [cands[i].energy_per_atom for i in fitted])
+            sur.fit(structures, [c.energy_per_atom for c in fitted])
             pred = sur.predict([cands[i].structure for i in pool])
             for i, p in zip(pool, pred):
                 cands[i].surrogate_energy = float(p)

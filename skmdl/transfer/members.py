@@ -131,7 +131,13 @@ def _tree_predictions(trees, D):
     X = np.ascontiguousarray(D, dtype=np.float32)
     if not all(hasattr(t, "tree_") for t in trees):
         return [t.predict(X) for t in trees]
-    return [t.tree_.predict(X).reshape(len(X), -1)[:, 0] for t in trees]
+    return [_tree_output(t.tree_.predict(X)) for t in trees]
+
+
+def _tree_output(values):
+    """A regression tree's prediction from its ``tree_.predict`` array, shaped as
+    ``DecisionTreeRegressor.predict`` shapes it: (n,) for one output, (n, outputs)."""
+    return values[:, 0] if values.ndim == 2 else values[:, :, 0]
 
 
 def _fold(head, D, y, train, test, method, offset, s, n_classes):
